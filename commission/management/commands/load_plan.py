@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from commission.definitions import plan_load
+from performance.definitions import read_definition
+from performance.management.base import clear_errors
+
+
+class Command(BaseCommand):
+    help = "Upsert a commission plan from YAML or JSON, by code (a changed definition is a new dated version)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+
+    def handle(self, path, **options):
+        with clear_errors():
+            version, created = plan_load(data=read_definition(path))
+        verb = "loaded" if created else "unchanged"
+        self.stdout.write(f"plan {version.plan.code} v{version.version} (from {version.effective_from}) {verb}")

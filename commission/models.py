@@ -1,0 +1,195 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from performance.models import AppraisalCycle, Order, Staff
+from performance.money import MONEY_FIELD
+
+
+class Period(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    ANNUAL = "annual", _("Annual")
+
+
+class CommissionPlan(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("commission plan")
+        verbose_name_plural = _("commission plans")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class PlanVersion(models.Model):
+    """One effective-dated version of a plan; a cycle uses the version in force at its start."""
+
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    effective_from = models.DateField(_("in force from"))
+    roles = models.JSONField(_("roles"), default=list)
+    period = models.CharField(_("period"), max_length=16, choices=Period.choices, default=Period.MONTHLY)
+    rate_min = models.DecimalField(_("lowest rate allowed"), max_digits=6, decimal_places=4, default="0.05")
+    rate_max = models.DecimalField(_("highest rate allowed"), max_digits=6, decimal_places=4, default="0.20")
+    default_rate = models.DecimalField(_("default rate"), max_digits=6, decimal_places=4)
+    high_value_min_amount = models.DecimalField(_("high-value order from"), null=True, blank=True, **MONEY_FIELD)
+    high_value_extra_rate = models.DecimalField(_("high-value extra rate"), max_digits=6, decimal_places=4, default=0)
+    modifiers = models.JSONField(_("modifiers"), default=dict, blank=True)
+    tiers = models.JSONField(_("quota tiers"), default=list, blank=True)
+    quota = models.DecimalField(_("quota"), null=True, blank=True, **MONEY_FIELD)
+    pk_bonus = models.JSONField(_("PK ranking bonus"), default=dict, blank=True)
+    clawback_days = models.PositiveIntegerField(_("clawback window (days)"), default=90)
+    cap = models.DecimalField(_("cap per payout"), null=True, blank=True, **MONEY_FIELD)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan", "-effective_from", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="plan_version_unique"),
+            models.CheckConstraint(
+                condition=Q(default_rate__gte=models.F("rate_min")) & Q(default_rate__lte=models.F("rate_max")),
+                name="plan_default_rate_within_bounds",
+            ),
+            models.CheckConstraint(condition=Q(rate_min__lte=models.F("rate_max")), name="plan_bounds_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan.code} v{self.version}"
+
+
+class PlanRate(models.Model):
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="rates")
+    category = models.CharField(_("product category"), max_length=64)
+    rate = models.DecimalField(_("rate"), max_digits=6, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("rate")
+        verbose_name_plural = _("rates")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "category"], name="plan_rate_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="plan_rate_fraction"),
+        ]
+
+
+class CyclePlan(models.Model):
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="cycle_plans")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="cycle_plans")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cycle", "plan_version"], name="cycle_plan_unique")]
+
+
+class PayoutStatus(models.TextChoices):
+    CALCULATED = "calculated", _("Calculated")
+    ON_HOLD = "on_hold", _("On hold")
+    APPROVED = "approved", _("Approved")
+    EXPORTED = "exported", _("Exported")
+    PAID = "paid", _("Paid")
+
+
+LOCKED_PAYOUT_STATES = (PayoutStatus.APPROVED, PayoutStatus.EXPORTED, PayoutStatus.PAID)
+
+
+class Payout(models.Model):
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="payouts")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="payouts")
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.PROTECT, related_name="payouts")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="payouts")
+    gross = models.DecimalField(_("gross"), **MONEY_FIELD)
+    multiplier = models.DecimalField(_("multiplier"), max_digits=16, decimal_places=8)
+    uncapped = models.DecimalField(_("before cap"), **MONEY_FIELD)
+    commission = models.DecimalField(_("commission"), **MONEY_FIELD)
+    clawback = models.DecimalField(_("clawback"), **MONEY_FIELD)
+    adjustments = models.DecimalField(_("adjustments"), default=0, **MONEY_FIELD)
+    carried_balance = models.DecimalField(_("carried balance"), **MONEY_FIELD)
+    total = models.DecimalField(_("total"), **MONEY_FIELD)
+    carry_forward = models.DecimalField(_("carried to next payout"), default=0, **MONEY_FIELD)
+    currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
+    status = models.CharField(_("status"), max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.CALCULATED)
+    hold_reason = models.TextField(_("hold reason"), blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        ordering = ["cycle", "staff__employee_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "staff", "plan"], name="payout_one_per_cycle_plan"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="payout_total_not_negative"),
+        ]
+        indexes = [models.Index(fields=["cycle", "status"])]
+
+    def __str__(self):
+        return f"{self.cycle} · {self.staff} · {self.plan.code}"
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED_PAYOUT_STATES
+
+
+class LineKind(models.TextChoices):
+    ORDER = "order", _("Order")
+    MODIFIER = "modifier", _("Modifier")
+    CAP = "cap", _("Cap")
+    CLAWBACK = "clawback", _("Clawback")
+    CARRIED = "carried", _("Carried balance")
+    ADJUSTMENT = "adjustment", _("Manual adjustment")
+    PK_BONUS = "pk_bonus", _("Ranking bonus")
+
+
+class PayoutLine(models.Model):
+    """One line of a statement: enough to redo the payout by hand."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(_("kind"), max_length=16, choices=LineKind.choices)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_cycle = models.ForeignKey(
+        AppraisalCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    label = models.CharField(_("description"), max_length=200)
+    base = models.DecimalField(_("base"), null=True, blank=True, **MONEY_FIELD)
+    rate = models.DecimalField(_("rate"), max_digits=16, decimal_places=8, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY_FIELD)
+    position = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["order", "kind"])]
+
+
+class ExportBatch(models.Model):
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="export_batches")
+    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    exported_at = models.DateTimeField(auto_now_add=True)
+    file_format = models.CharField(max_length=8)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    payout_count = models.PositiveIntegerField()
+    total = models.DecimalField(**MONEY_FIELD)
+    payouts = models.ManyToManyField(Payout, related_name="export_batches")
+
+    class Meta:
+        verbose_name = _("payroll export")
+        verbose_name_plural = _("payroll exports")
+        ordering = ["-exported_at"]

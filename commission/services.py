@@ -1,0 +1,401 @@
+"""Every write of the commission side: plan attachment, payout computation, finance workflow."""
+
+import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from performance.metrics import compute_metrics, window_bounds
+from performance.models import Appraisal, AppraisalCycle, Order, Staff
+from performance.money import round_half_up, round_money
+from performance.scoring import frac
+from performance.services import cycle_members, cycle_metric_map
+
+from . import calc
+from .definitions import version_in_force
+from .models import (
+    LOCKED_PAYOUT_STATES,
+    CommissionPlan,
+    CyclePlan,
+    LineKind,
+    Payout,
+    PayoutLine,
+    PayoutStatus,
+    Period,
+    PlanVersion,
+)
+
+PERIOD_MONTHS = {Period.QUARTERLY: 3, Period.ANNUAL: 12}
+
+
+# --- hooks called by the appraisal side -------------------------------------------
+
+
+def cycle_attach_plans(*, cycle: AppraisalCycle, plans=None) -> None:
+    """Pin, for each plan, the version in force at the cycle's start (all active plans by default)."""
+    chosen = CommissionPlan.objects.filter(active=True)
+    if plans:
+        chosen = CommissionPlan.objects.filter(code__in=plans)
+        missing = set(plans) - set(chosen.values_list("code", flat=True))
+        if missing:
+            raise ValidationError(_("No commission plan with code %(code)s.") % {"code": ", ".join(sorted(missing))})
+    for plan in chosen:
+        version = version_in_force(plan, cycle.start)
+        if version is None:
+            if plans:
+                raise ValidationError(
+                    _("Plan %(code)s has no version in force on %(date)s.") % {"code": plan.code, "date": cycle.start})
+            continue
+        CyclePlan.objects.get_or_create(cycle=cycle, plan_version=version)
+
+
+def cycle_plan_roles(*, cycle: AppraisalCycle) -> set[str]:
+    roles = set()
+    for version in PlanVersion.objects.filter(cycle_plans__cycle=cycle):
+        roles |= set(version.roles)
+    return roles
+
+
+def cycle_assert_payouts_open(*, cycle: AppraisalCycle) -> None:
+    locked = Payout.objects.filter(cycle=cycle, status__in=LOCKED_PAYOUT_STATES).count()
+    if locked:
+        raise ValidationError(
+            _("Cycle %(name)s has %(n)d approved payouts: unlock them before recomputing.")
+            % {"name": cycle.name, "n": locked}
+        )
+
+
+# --- computation ------------------------------------------------------------------------
+
+
+def period_window(version: PlanVersion, cycle: AppraisalCycle) -> tuple[datetime.date, datetime.date] | None:
+    """The dates a payout covers; monthly plans pay every cycle, the others on the cycle ending their period."""
+    months = PERIOD_MONTHS.get(version.period)
+    if months is None:
+        return cycle.start, cycle.end
+    end = cycle.end
+    if end.day != 1 or (end.month - 1) % months:
+        return None
+    start_month_index = end.year * 12 + end.month - 1 - months
+    return datetime.date(start_month_index // 12, start_month_index % 12 + 1, 1), end
+
+
+def cycle_payouts_compute(*, cycle: AppraisalCycle) -> None:
+    """One Payout per member per plan: set-based reads, then pure arithmetic, then bulk writes."""
+    cycle_assert_payouts_open(cycle=cycle)
+    versions = list(
+        PlanVersion.objects.filter(cycle_plans__cycle=cycle).select_related("plan").prefetch_related("rates")
+    )
+    grades = {
+        sid: override or grade
+        for sid, grade, override in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "grade", "override_grade")
+    }
+    cycle_metrics = None
+    kept = []
+    for version in versions:
+        window = period_window(version, cycle)
+        if window is None:
+            continue
+        members = [m for m in cycle_members(cycle, version.roles)]
+        staff_ids = [m[0] for m in members]
+        if window == (cycle.start, cycle.end):
+            if cycle_metrics is None:
+                cycle_metrics = cycle_metric_map(cycle)
+            metrics = cycle_metrics
+        else:
+            metrics = {sid: {k: r.value for k, r in vals.items()} for sid, vals in
+                       compute_metrics(staff_ids, *window, now=cycle.closing_started_at).items()}
+        kept.extend(_compute_version(cycle, version, members, window, metrics, grades))
+    Payout.objects.filter(cycle=cycle).exclude(pk__in=kept).delete()
+
+
+def _compute_version(cycle, version, members, window, metrics, grades) -> list[int]:
+    start, end = window_bounds(*window)
+    staff_ids = [m[0] for m in members]
+    employee_no = {m[0]: m[1] for m in members}
+    rates = {r.category: r.rate for r in version.rates.all()}
+    orders: dict[int, list] = {sid: [] for sid in staff_ids}
+    for o in (
+        Order.objects.filter(staff_id__in=staff_ids, paid_at__gte=start, paid_at__lt=end)
+        .order_by("paid_at", "external_id")
+        .values("id", "staff_id", "external_id", "product_category", "amount", "refunded_amount", "refunded_at")
+        .iterator(chunk_size=5000)
+    ):
+        orders[o["staff_id"]].append(o)
+
+    # Clawbacks: orders paid in an earlier cycle, refunded in this window, within the clawback window,
+    # at the rate, multiplier and cap factor of the payout they were paid under.
+    clawbacks: dict[int, list] = {sid: [] for sid in staff_ids}
+    earlier_lines = (
+        PayoutLine.objects.filter(
+            kind=LineKind.ORDER, payout__plan=version.plan, payout__staff_id__in=staff_ids,
+            order__paid_at__lt=start, order__refunded_at__gte=start, order__refunded_at__lt=end,
+            order__refunded_amount__gt=0, payout__cycle__start__lt=cycle.start,
+        )
+        .filter(order__refunded_at__lte=F("order__paid_at") + datetime.timedelta(days=version.clawback_days))
+        .values(
+            "order_id", "order__external_id", "order__refunded_amount", "rate", "payout__staff_id",
+            "payout__cycle_id", "payout__cycle__name", "payout__multiplier", "payout__commission", "payout__uncapped",
+        )
+        .order_by("order__refunded_at", "order__external_id")
+    )
+    for line in earlier_lines:
+        clawbacks[line["payout__staff_id"]].append(line)
+
+    previous = Payout.objects.filter(
+        staff_id=OuterRef("pk"), plan=version.plan, cycle__start__lt=cycle.start
+    ).order_by("-cycle__start")
+    carried = dict(
+        Staff.objects.filter(pk__in=staff_ids)
+        .annotate(carried=Subquery(previous.values("carry_forward")[:1]))
+        .values_list("pk", "carried")
+    )
+    adjustments = {
+        sid: total for sid, total in _adjustment_totals(cycle, version.plan, staff_ids).items()
+    }
+    pk_bonus = _pk_bonus(version, staff_ids, employee_no, metrics)
+
+    now = timezone.now()
+    existing = {p.staff_id: p for p in Payout.objects.filter(cycle=cycle, plan=version.plan)}
+    payouts, lines_by_staff = {}, {}
+    for sid in staff_ids:
+        lines = []
+        order_amounts = []
+        if version.tiers and version.quota is not None:
+            net_sales = Decimal("0.00")
+            for o in orders[sid]:
+                in_window = o["refunded_at"] is not None and o["refunded_at"] < end
+                net_sales += o["amount"] - (o["refunded_amount"] if in_window else 0)
+            for start_at, rate, portion, amount in calc.tiered_lines(sales=net_sales, quota=version.quota,
+                                                                     tiers=version.tiers):
+                lines.append(PayoutLine(kind=LineKind.ORDER, base=portion, rate=_dec(rate), amount=amount,
+                                        label=_("Sales from %(pct)s%% of quota") % {"pct": _dec(start_at * 100)}))
+                order_amounts.append(amount)
+        else:
+            for o in orders[sid]:
+                rate = rates.get(o["product_category"], version.default_rate)
+                line = calc.order_line(
+                    amount=o["amount"], refunded=o["refunded_amount"],
+                    refunded_in_window=o["refunded_at"] is not None and o["refunded_at"] < end,
+                    rate=rate, high_value_min=version.high_value_min_amount, extra_rate=version.high_value_extra_rate,
+                )
+                label = _("Order %(order)s · %(category)s") % {"order": o["external_id"], "category": o["product_category"]}
+                if line.extra:
+                    label += " · " + _("high-value extra")
+                lines.append(PayoutLine(kind=LineKind.ORDER, order_id=o["id"], base=line.net, rate=_dec(line.rate),
+                                        amount=line.amount, label=label))
+                order_amounts.append(line.amount)
+        factors = calc.modifier_factors(version.modifiers, metrics.get(sid) or {}, grades.get(sid))
+        multiplier = Fraction(1)
+        for name, value, factor in factors:
+            multiplier *= factor
+            shown = "n/a" if value is None else (value if isinstance(value, str) else f"{float(value):.4f}")
+            lines.append(PayoutLine(kind=LineKind.MODIFIER, rate=_dec(factor),
+                                    label=_("Modifier %(name)s = %(value)s") % {"name": name, "value": shown}))
+        result = calc.commission(lines=order_amounts, multiplier=multiplier, cap=version.cap)
+        if result.commission != result.uncapped:
+            lines.append(PayoutLine(kind=LineKind.CAP, amount=result.commission - result.uncapped, base=result.uncapped,
+                                    label=_("Cap of %(cap)s") % {"cap": version.cap}))
+        claw_total = Decimal("0.00")
+        for c in clawbacks[sid]:
+            earlier = calc.Commission(gross=Decimal(0), multiplier=Fraction(c["payout__multiplier"]),
+                                      uncapped=c["payout__uncapped"], commission=c["payout__commission"])
+            amount = calc.clawback_line(refunded=c["order__refunded_amount"], rate=Fraction(c["rate"]),
+                                        multiplier=earlier.multiplier, cap_factor=earlier.cap_factor)
+            claw_total += amount
+            lines.append(PayoutLine(
+                kind=LineKind.CLAWBACK, order_id=c["order_id"], source_cycle_id=c["payout__cycle_id"],
+                base=c["order__refunded_amount"], rate=c["rate"], amount=amount,
+                label=_("Refund of order %(order)s paid in %(cycle)s") % {
+                    "order": c["order__external_id"], "cycle": c["payout__cycle__name"]},
+            ))
+        carried_in = carried.get(sid) or Decimal("0.00")
+        if carried_in:
+            lines.append(PayoutLine(kind=LineKind.CARRIED, amount=carried_in, label=_("Balance carried from last payout")))
+        bonus = pk_bonus.get(sid, Decimal("0.00"))
+        if bonus:
+            lines.append(PayoutLine(kind=LineKind.PK_BONUS, amount=bonus,
+                                    label=_("Ranking bonus, place %(place)s") % {"place": pk_bonus[("place", sid)]}))
+        adjust = adjustments.get(sid, Decimal("0.00"))
+        total, carry = calc.settle(commission=result.commission, clawback=claw_total, carried=carried_in,
+                                   extra=bonus + adjust)
+        values = dict(
+            plan_version=version, gross=result.gross, multiplier=_dec(result.multiplier), uncapped=result.uncapped,
+            commission=result.commission, clawback=claw_total, carried_balance=carried_in, adjustments=adjust,
+            total=total, carry_forward=carry, currency=settings.CURRENCY,
+        )
+        payout = existing.get(sid) or Payout(cycle=cycle, staff_id=sid, plan=version.plan, computed_at=now)
+        changed = payout.pk is None or any(getattr(payout, k) != v for k, v in values.items())
+        for k, v in values.items():
+            setattr(payout, k, v)
+        payout.computed_at = now
+        payout._changed = changed
+        payouts[sid] = payout
+        lines_by_staff[sid] = lines
+
+    new = [p for p in payouts.values() if p.pk is None]
+    changed = [p for p in payouts.values() if p.pk is not None and p._changed]
+    if new:
+        bulk_create_with_history(new, Payout, batch_size=1000)
+    if changed:
+        bulk_update_with_history(changed, Payout, [*values.keys(), "computed_at"], batch_size=1000)
+    ids = dict(Payout.objects.filter(cycle=cycle, plan=version.plan).values_list("staff_id", "pk"))
+    PayoutLine.objects.filter(payout__cycle=cycle, payout__plan=version.plan).exclude(kind=LineKind.ADJUSTMENT).delete()
+    rows = []
+    for sid, lines in lines_by_staff.items():
+        for i, line in enumerate(lines):
+            line.payout_id, line.position = ids[sid], i
+            rows.append(line)
+    PayoutLine.objects.bulk_create(rows, batch_size=2000)
+    return [ids[sid] for sid in staff_ids]
+
+
+def _dec(value: Fraction) -> Decimal:
+    """A rate or factor stored to 8 places (products of the plan's 2–4 place figures fit exactly)."""
+    return round_half_up(value, 8)
+
+
+def _adjustment_totals(cycle, plan, staff_ids) -> dict[int, Decimal]:
+    out = {}
+    for sid, amount in PayoutLine.objects.filter(
+        payout__cycle=cycle, payout__plan=plan, payout__staff_id__in=staff_ids, kind=LineKind.ADJUSTMENT
+    ).values_list("payout__staff_id", "amount"):
+        out[sid] = out.get(sid, Decimal("0.00")) + amount
+    return out
+
+
+def _pk_bonus(version, staff_ids, employee_no, metrics) -> dict:
+    """Fixed prizes for places 1, 2, 3… on a metric among the plan's members (ties by employee_no)."""
+    spec = version.pk_bonus or {}
+    if not spec:
+        return {}
+    metric, prizes = spec["metric"], spec["prizes"]
+    lower = spec.get("direction", "higher") == "lower"
+    scored = [(metrics.get(sid, {}).get(metric), employee_no[sid], sid) for sid in staff_ids]
+    scored = [s for s in scored if s[0] is not None]
+    scored.sort(key=lambda s: ((frac(s[0]) if lower else -frac(s[0])), s[1]))
+    out = {}
+    for place, (_value, _eno, sid) in enumerate(scored[: len(prizes)], start=1):
+        out[sid] = round_money(frac(prizes[place - 1]))
+        out[("place", sid)] = place
+    return out
+
+
+# --- finance workflow ---------------------------------------------------------------------
+
+
+def _transition(payouts, *, allowed_from, to, actor, reason="", stamp=None) -> int:
+    moved = []
+    now = timezone.now()
+    for payout in payouts:
+        if payout.status == to:
+            continue
+        if payout.status not in allowed_from:
+            raise ValidationError(
+                _("Payout of %(staff)s is %(status)s and cannot become %(to)s.")
+                % {"staff": payout.staff, "status": payout.get_status_display(), "to": PayoutStatus(to).label}
+            )
+        payout.status = to
+        if to == PayoutStatus.ON_HOLD:
+            payout.hold_reason = reason
+        if stamp == "approved":
+            payout.approved_by, payout.approved_at = actor, now
+        if stamp == "paid":
+            payout.paid_at = now
+        moved.append(payout)
+    if moved:
+        bulk_update_with_history(
+            moved, Payout, ["status", "hold_reason", "approved_by", "approved_at", "paid_at"], default_user=actor,
+            default_change_reason=reason or to,
+        )
+    return len(moved)
+
+
+def _assert_finance(actor):
+    if not (actor.is_superuser or actor.groups.filter(name="Finance").exists()):
+        raise ValidationError(_("Only Finance can do this."))
+
+
+@transaction.atomic
+def payouts_approve(*, payouts, actor) -> int:
+    _assert_finance(actor)
+    return _transition(payouts, allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.ON_HOLD),
+                       to=PayoutStatus.APPROVED, actor=actor, stamp="approved")
+
+
+@transaction.atomic
+def payouts_hold(*, payouts, actor, reason) -> int:
+    _assert_finance(actor)
+    if not reason:
+        raise ValidationError(_("A hold needs a reason."))
+    return _transition(payouts, allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.APPROVED),
+                       to=PayoutStatus.ON_HOLD, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def payouts_mark_paid(*, payouts, actor) -> int:
+    _assert_finance(actor)
+    return _transition(payouts, allowed_from=(PayoutStatus.EXPORTED,), to=PayoutStatus.PAID, actor=actor,
+                       stamp="paid")
+
+
+@transaction.atomic
+def payouts_unlock(*, payouts, actor, reason) -> int:
+    _assert_finance(actor)
+    if not reason:
+        raise ValidationError(_("Unlocking needs a reason."))
+    return _transition(payouts, allowed_from=(PayoutStatus.APPROVED, PayoutStatus.ON_HOLD),
+                       to=PayoutStatus.CALCULATED, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def payout_adjust(*, payout, amount: Decimal, reason: str, actor) -> PayoutLine:
+    """A manual adjustment line before approval; kept across recomputes and counted in the total."""
+    _assert_finance(actor)
+    if payout.locked:
+        raise ValidationError(_("This payout is approved: unlock it first."))
+    if not reason:
+        raise ValidationError(_("An adjustment needs a reason."))
+    amount = round_money(Decimal(amount))
+    line = PayoutLine.objects.create(payout=payout, kind=LineKind.ADJUSTMENT, amount=amount, label=reason,
+                                     created_by=actor, position=10_000)
+    payout.adjustments += amount
+    payout.total, payout.carry_forward = calc.settle(
+        commission=payout.commission, clawback=payout.clawback, carried=payout.carried_balance,
+        extra=payout.adjustments + sum(
+            (x for x in payout.lines.filter(kind=LineKind.PK_BONUS).values_list("amount", flat=True)), Decimal(0)),
+    )
+    payout._history_user = actor
+    payout._change_reason = f"adjustment: {reason}"
+    payout.save()
+    return line
+
+
+def payouts_for_payroll(cycle) -> list[Payout]:
+    return list(Payout.objects.filter(cycle=cycle, status=PayoutStatus.APPROVED).select_related("staff", "plan"))
+
+
+@transaction.atomic
+def payroll_export_record(*, cycle, payouts, content: bytes, file_format: str, actor):
+    """Mark approved payouts exported and record the batch with its file's checksum."""
+    import hashlib
+
+    from .models import ExportBatch
+
+    batch = ExportBatch.objects.create(
+        cycle=cycle, exported_by=actor, file_format=file_format, checksum=hashlib.sha256(content).hexdigest(),
+        payout_count=len(payouts), total=sum((p.total for p in payouts), Decimal("0.00")),
+    )
+    batch.payouts.set(payouts)
+    _transition(payouts, allowed_from=(PayoutStatus.APPROVED,), to=PayoutStatus.EXPORTED, actor=actor,
+                reason=f"payroll export {batch.pk}")
+    return batch
+
+

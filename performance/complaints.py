@@ -1,0 +1,109 @@
+"""Complaint SLAs: due times from the policies, breach marking, escalation, exports."""
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import sla
+from .models import BusinessCalendar, Complaint, SlaPolicy
+
+log = logging.getLogger(__name__)
+
+
+def calendar_spec(calendar: BusinessCalendar | None) -> sla.Calendar:
+    if calendar is None:
+        calendar = BusinessCalendar.objects.filter(is_default=True).first()
+    if calendar is None:
+        return sla.STANDARD
+    periods = {}
+    for p in calendar.periods.all():
+        periods.setdefault(p.weekday, []).append((p.start, p.end))
+    for ranges in periods.values():
+        ranges.sort()
+    days = list(calendar.days.all())
+    return sla.Calendar(
+        time_zone=calendar.time_zone,
+        periods=periods,
+        holidays=frozenset(d.date for d in days if not d.working),
+        workdays=frozenset(d.date for d in days if d.working),
+    )
+
+
+class DueTimes:
+    """Policies and calendars loaded once; ``for_complaint`` is then pure arithmetic."""
+
+    def __init__(self):
+        self.policies = {p.priority: p for p in SlaPolicy.objects.select_related("calendar")}
+        self._calendars = {}
+
+    def calendar(self, policy):
+        key = policy.calendar_id
+        if key not in self._calendars:
+            self._calendars[key] = calendar_spec(policy.calendar)
+        return self._calendars[key]
+
+    def for_complaint(self, priority, received_at):
+        policy = self.policies.get(priority)
+        if policy is None:
+            return None, None
+        cal = self.calendar(policy)
+        return (
+            sla.due_at(received_at, policy.first_response_minutes, policy.clock, cal),
+            sla.due_at(received_at, policy.resolution_minutes, policy.clock, cal),
+        )
+
+
+@transaction.atomic
+def complaints_recompute_due(queryset=None) -> int:
+    """Recompute due times, e.g. after a policy or the calendar changed."""
+    due = DueTimes()
+    qs = queryset if queryset is not None else Complaint.objects.all()
+    changed = []
+    for c in qs.only("id", "priority", "received_at", "first_response_due", "resolution_due").iterator(chunk_size=2000):
+        first, resolution = due.for_complaint(c.priority, c.received_at)
+        if (first, resolution) != (c.first_response_due, c.resolution_due):
+            c.first_response_due, c.resolution_due = first, resolution
+            changed.append(c)
+    Complaint.objects.bulk_update(changed, ["first_response_due", "resolution_due"], batch_size=2000)
+    return len(changed)
+
+
+def complaints_mark_breaches(*, now=None) -> dict:
+    """Flag new breaches set-based (idempotent: already flagged rows are skipped) and escalate."""
+    now = now or timezone.now()
+    first = Q(first_response_breached_at__isnull=True) & (
+        Q(first_response_at__gt=F("first_response_due")) | Q(first_response_at__isnull=True, first_response_due__lt=now)
+    )
+    resolution = Q(resolution_breached_at__isnull=True) & (
+        Q(resolved_at__gt=F("resolution_due")) | Q(resolved_at__isnull=True, resolution_due__lt=now)
+    )
+    with transaction.atomic():
+        new_first = list(Complaint.objects.filter(first).select_related("handler__manager").select_for_update(of=("self",)))
+        new_resolution = list(Complaint.objects.filter(resolution).values_list("pk", flat=True))
+        Complaint.objects.filter(pk__in=[c.pk for c in new_first]).update(first_response_breached_at=now)
+        Complaint.objects.filter(pk__in=new_resolution).update(resolution_breached_at=now)
+    breached = {c.pk: c for c in new_first}
+    for c in Complaint.objects.filter(pk__in=new_resolution).select_related("handler__manager"):
+        breached[c.pk] = c
+    for c in breached.values():
+        _escalate(c)
+    return {"first_response": len(new_first), "resolution": len(new_resolution)}
+
+
+def _escalate(complaint: Complaint) -> None:
+    recipients = []
+    if complaint.handler and complaint.handler.email:
+        recipients.append(complaint.handler.email)
+    if complaint.handler and complaint.handler.manager and complaint.handler.manager.email:
+        recipients.append(complaint.handler.manager.email)
+    if recipients:
+        send_mail(
+            _("SLA breached: complaint %(id)s") % {"id": complaint.external_id},
+            _("Complaint %(id)s (%(priority)s) has breached its SLA.") % {
+                "id": complaint.external_id, "priority": complaint.get_priority_display()},
+            None, recipients, fail_silently=True,
+        )

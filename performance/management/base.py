@@ -1,0 +1,29 @@
+import datetime
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+
+from performance.importing import ImportFailed
+
+
+def iso_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@contextmanager
+def clear_errors():
+    """Turn domain errors into CommandError: a clear message and a non-zero exit."""
+    try:
+        yield
+    except ImportFailed as exc:
+        lines = [str(e) for e in exc.errors]
+        more = exc.total - len(exc.errors)
+        if more > 0:
+            lines.append(f"… and {more} more errors")
+        raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
+    except ValidationError as exc:
+        raise CommandError("\n".join(exc.messages)) from None

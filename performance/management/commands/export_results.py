@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from performance.exporting import choose_format, write_table
+from performance.models import AppraisalCycle
+from performance.selectors import results_table
+
+
+class Command(BaseCommand):
+    help = "One row per staff member in the cycle: score, grade, rank and every indicator's value and score."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--output", required=True)
+        parser.add_argument("--format", choices=["csv", "xlsx"])
+
+    def handle(self, name, output, format=None, **options):
+        cycle = AppraisalCycle.objects.filter(name=name).first()
+        if cycle is None:
+            raise CommandError(f"no cycle named {name}")
+        header, rows = results_table(cycle)
+        n = write_table(output, header, rows, choose_format(output, format))
+        self.stdout.write(f"wrote {n} results to {output}")

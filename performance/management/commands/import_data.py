@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from performance.importing import KINDS, import_file
+from performance.management.base import clear_errors
+
+
+class Command(BaseCommand):
+    help = "Load a CSV or XLSX file; all rows or none. Errors name the row number and the column."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("path")
+        parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+
+    def handle(self, kind, path, dry_run=False, **options):
+        with clear_errors():
+            count = import_file(kind, path, dry_run=dry_run)
+        if dry_run:
+            self.stdout.write(f"{count} {kind} rows are valid; nothing written (dry run)")
+        else:
+            self.stdout.write(f"imported {count} {kind} rows")

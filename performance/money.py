@@ -1,0 +1,56 @@
+"""The one place money is rounded.
+
+Every amount is a ``Decimal`` rounded half-up to the cent here; totals are sums of
+rounded lines. Python's default rounding is half-even, so never call ``round()``.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+CENT = Decimal("0.01")
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
+
+
+def to_decimal(value) -> Decimal:
+    """Exact Decimal from str, int, Decimal or Fraction (floats are refused).
+
+    >>> to_decimal("1.005")
+    Decimal('1.005')
+    """
+    if isinstance(value, float):
+        raise TypeError("floats are not accepted near money")
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(value)
+
+
+def round_half_up(value, places: int = 2) -> Decimal:
+    """Round a Decimal or Fraction half-up to ``places`` decimals, exactly.
+
+    >>> round_half_up(Decimal("2.675"))
+    Decimal('2.68')
+    >>> round_half_up(Fraction(1, 8))
+    Decimal('0.13')
+    >>> round_half_up(Decimal("-2.675"))
+    Decimal('-2.68')
+    """
+    quantum = Decimal(1).scaleb(-places)
+    if isinstance(value, Fraction):
+        scaled = value * 10**places
+        sign = -1 if scaled < 0 else 1
+        whole, remainder = divmod(abs(scaled.numerator), scaled.denominator)
+        if remainder * 2 >= scaled.denominator:
+            whole += 1
+        return (Decimal(sign * whole) * quantum).quantize(quantum)
+    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def round_money(value) -> Decimal:
+    """Round an amount half-up to the cent.
+
+    >>> round_money(Decimal("0.125"))
+    Decimal('0.13')
+    >>> round_money(Fraction(-1, 200))
+    Decimal('-0.01')
+    """
+    return round_half_up(value, 2)

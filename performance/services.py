@@ -1,0 +1,476 @@
+"""Every write of the appraisal side: cycles, the close, KCI ratings, calibration, appeals."""
+
+import datetime
+import logging
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from . import scoring
+from .metrics import COMPUTED_METRICS, MetricResult, compute_metrics, window_bounds
+from .models import (
+    Appeal,
+    AppealStatus,
+    Appraisal,
+    AppraisalCycle,
+    AppraisalTemplate,
+    CycleState,
+    IndicatorResult,
+    KciRating,
+    MetricSource,
+    MetricValue,
+    SectionResult,
+    Staff,
+    Ticket,
+)
+from .money import round_half_up
+
+log = logging.getLogger(__name__)
+NOT_RATED = "not_rated"
+
+
+class CycleLocked(ValidationError):
+    pass
+
+
+def _audit_user(obj, actor):
+    """simple-history reads the acting user from here outside a request."""
+    obj._history_user = actor
+    return obj
+
+
+def cycle_assert_editable(cycle: AppraisalCycle) -> None:
+    if cycle.state == CycleState.FINALIZED:
+        raise CycleLocked(_("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name})
+
+
+@transaction.atomic
+def cycle_create(*, name, start, end, templates=None, plans=None, actor=None, appeal_days=None) -> AppraisalCycle:
+    if AppraisalCycle.objects.filter(name=name).exists():
+        raise ValidationError(_("A cycle named %(name)s exists already.") % {"name": name})
+    if templates:
+        chosen = []
+        for code in templates:
+            template = AppraisalTemplate.objects.filter(code=code, active=True).order_by("-version").first()
+            if template is None:
+                raise ValidationError(_("No active template with code %(code)s.") % {"code": code})
+            chosen.append(template)
+    else:
+        chosen = list(AppraisalTemplate.objects.filter(active=True))
+    cycle = AppraisalCycle(
+        name=name, start=start, end=end, state=CycleState.OPEN,
+        appeal_days=settings.APPRAISAL["APPEAL_DAYS"] if appeal_days is None else appeal_days,
+    )
+    cycle.full_clean()
+    _audit_user(cycle, actor).save()
+    cycle.templates.set(chosen)
+    for hook in settings.APPRAISAL.get("ON_CYCLE_CREATE", []):
+        import_string(hook)(cycle=cycle, plans=plans)
+    return cycle
+
+
+def cycle_members(cycle: AppraisalCycle, roles) -> list[tuple[int, str, str]]:
+    """(id, employee_no, role) of active staff in these roles, plus inactive ones with tickets in the window."""
+    start, end = window_bounds(cycle.start, cycle.end)
+    worked = Ticket.objects.filter(staff_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
+    return list(
+        Staff.objects.filter(role__in=list(roles))
+        .filter(Q(active=True) | Q(Exists(worked)))
+        .order_by("employee_no")
+        .values_list("id", "employee_no", "role")
+    )
+
+
+def cycle_roles(cycle: AppraisalCycle) -> set[str]:
+    roles = set(cycle.templates.values_list("role", flat=True))
+    for hook in settings.APPRAISAL.get("MEMBER_ROLES", []):
+        roles |= set(import_string(hook)(cycle=cycle))
+    return roles
+
+
+@transaction.atomic
+def cycle_close(*, cycle: AppraisalCycle, actor=None) -> AppraisalCycle:
+    """Hand the close to Celery. One close at a time: the row lock serialises requests."""
+    from .tasks import cycle_close_task
+
+    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle_assert_editable(cycle)
+    if cycle.state == CycleState.CLOSING:
+        raise ValidationError(_("Cycle %(name)s is already closing; wait for it to finish.") % {"name": cycle.name})
+    for hook in settings.APPRAISAL.get("BEFORE_CLOSE", []):
+        import_string(hook)(cycle=cycle)
+    members = cycle_members(cycle, cycle_roles(cycle))
+    cycle.state = CycleState.CLOSING
+    cycle.close_run += 1
+    cycle.progress_done = 0
+    cycle.progress_total = len(members)
+    cycle.error = ""
+    cycle.closing_started_at = timezone.now()
+    _audit_user(cycle, actor).save()
+    run = cycle.close_run
+    transaction.on_commit(lambda: cycle_close_task.delay(cycle.pk, run))
+    return cycle
+
+
+def cycle_chunks(cycle: AppraisalCycle) -> list[list[int]]:
+    size = settings.APPRAISAL["CLOSE_CHUNK_SIZE"]
+    ids = [m[0] for m in cycle_members(cycle, cycle_roles(cycle))]
+    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+
+
+def _current_run(cycle_id: int, run: int) -> AppraisalCycle | None:
+    cycle = AppraisalCycle.objects.get(pk=cycle_id)
+    if cycle.close_run != run or cycle.state != CycleState.CLOSING:
+        log.info("cycle %s: close run %s superseded or done, skipping", cycle_id, run)
+        return None
+    return cycle
+
+
+@transaction.atomic
+def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> None:
+    """One chunk: replace the computed metric values of these members. Safe to run twice."""
+    cycle = _current_run(cycle_id, run)
+    if cycle is None or not staff_ids:
+        return
+    values = compute_metrics(staff_ids, cycle.start, cycle.end, now=cycle.closing_started_at)
+    MetricValue.objects.filter(cycle=cycle, staff_id__in=staff_ids, source=MetricSource.COMPUTED).delete()
+    rows = []
+    for sid, metrics in values.items():
+        for code, result in metrics.items():
+            rows.append(_metric_row(cycle, sid, code, result))
+    MetricValue.objects.bulk_create(rows, batch_size=2000)
+    done = (
+        MetricValue.objects.filter(cycle=cycle, metric="tickets_handled", source=MetricSource.COMPUTED)
+        .count()
+    )
+    AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
+
+
+def _metric_row(cycle, sid, code, result: MetricResult) -> MetricValue:
+    value = result.value
+    return MetricValue(
+        cycle=cycle, staff_id=sid, metric=code, source=MetricSource.COMPUTED,
+        value=None if value is None else round_half_up(value, 10),
+        numerator=round_half_up(result.numerator, 6),
+        denominator=None if result.denominator is None else round_half_up(result.denominator, 6),
+    )
+
+
+def metric_fraction(mv: MetricValue) -> Fraction | None:
+    """The exact value: numerator / denominator where stored, else the value itself."""
+    if mv.denominator is not None:
+        return None if mv.denominator == 0 else Fraction(mv.numerator) / Fraction(mv.denominator)
+    if mv.numerator is not None and mv.source == MetricSource.COMPUTED:
+        return Fraction(mv.numerator)
+    return None if mv.value is None else Fraction(mv.value)
+
+
+def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, dict[str, Fraction | None]]:
+    """All metric values of a cycle in one query; computed values win over imported ones."""
+    qs = MetricValue.objects.filter(cycle=cycle)
+    if staff_ids is not None:
+        qs = qs.filter(staff_id__in=staff_ids)
+    out: dict[int, dict] = {}
+    for mv in qs.order_by("source").iterator(chunk_size=5000):  # "computed" < "imported"
+        metrics = out.setdefault(mv.staff_id, {})
+        if mv.metric not in metrics or mv.metric not in COMPUTED_METRICS:
+            metrics[mv.metric] = metric_fraction(mv)
+    return out
+
+
+def cycle_score(*, cycle_id: int, run: int) -> None:
+    """The close's last step: scores, ranks, grades, then the after-close hooks (payouts)."""
+    with transaction.atomic():
+        cycle = _current_run(cycle_id, run)
+        if cycle is None:
+            return
+        cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle_id)
+        _score_appraisals(cycle)
+        for hook in settings.APPRAISAL.get("AFTER_CLOSE", []):
+            import_string(hook)(cycle=cycle)
+        cycle.state = CycleState.REVIEW
+        cycle.closed_at = timezone.now()
+        cycle.progress_done = cycle.progress_total
+        cycle.save()
+
+
+def _score_appraisals(cycle: AppraisalCycle) -> None:
+    templates = list(cycle.templates.prefetch_related("sections__indicators").order_by("code"))
+    by_role = {}
+    for template in templates:
+        by_role.setdefault(template.role, template)
+    members = cycle_members(cycle, by_role.keys())
+    metrics = cycle_metric_map(cycle)
+    ratings: dict[int, dict[str, Fraction]] = {}
+    for sid, code, rating in KciRating.objects.filter(cycle=cycle).values_list("staff_id", "indicator", "rating"):
+        ratings.setdefault(sid, {})[code] = Fraction(rating)
+
+    computed = []  # (staff_id, employee_no, template, aggregate, values, eligible, tickets)
+    for template in templates:
+        if by_role[template.role] is not template:
+            continue
+        team = [(sid, eno) for sid, eno, role in members if role == template.role]
+        computed.extend(_score_template(template, team, metrics, ratings))
+
+    previous = _previous_grades(cycle)
+    now = timezone.now()
+    existing = {a.staff_id: a for a in Appraisal.objects.filter(cycle=cycle)}
+    to_create, to_update, keep_ids = [], [], []
+    fields = ["template", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan", "computed_at"]
+    for row in computed:
+        sid, template, agg, eligible, tickets, rank, grade = (
+            row["staff_id"], row["template"], row["aggregate"], row["eligible"], row["tickets"], row["rank"], row["grade"],
+        )
+        flag = _needs_plan(grade, previous.get(sid, []))
+        values = dict(template=template, final_score=agg.rounded, grade=grade, rank=rank, eligible=eligible,
+                      tickets_handled=tickets, improvement_plan=flag)
+        appraisal = existing.get(sid)
+        if appraisal is None:
+            to_create.append(Appraisal(cycle=cycle, staff_id=sid, computed_at=now, **values))
+        else:
+            changed = any(getattr(appraisal, k) != v for k, v in values.items())
+            for k, v in values.items():
+                setattr(appraisal, k, v)
+            appraisal.computed_at = now
+            if changed:
+                to_update.append(appraisal)
+            keep_ids.append(appraisal.pk)
+    stale = [a.pk for sid, a in existing.items() if a.pk not in keep_ids]
+    if stale:
+        Appraisal.objects.filter(pk__in=stale).delete()
+    if to_create:
+        bulk_create_with_history(to_create, Appraisal, batch_size=1000)
+    if to_update:
+        bulk_update_with_history(to_update, Appraisal, fields, batch_size=1000)
+    Appraisal.objects.filter(pk__in=keep_ids).exclude(pk__in=[a.pk for a in to_update]).update(computed_at=now)
+    ids = dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk"))
+    IndicatorResult.objects.filter(appraisal__cycle=cycle).delete()
+    SectionResult.objects.filter(appraisal__cycle=cycle).delete()
+    section_rows, indicator_rows = [], []
+    for row in computed:
+        aid = ids[row["staff_id"]]
+        section_rows.extend(_section_rows(aid, row))
+        indicator_rows.extend(_indicator_rows(aid, row))
+    SectionResult.objects.bulk_create(section_rows, batch_size=2000)
+    IndicatorResult.objects.bulk_create(indicator_rows, batch_size=2000)
+
+
+def _score_template(template, team, metrics, ratings) -> list[dict]:
+    sections = list(template.sections.all())
+    eligible = {}
+    tickets = {}
+    for sid, _eno in team:
+        handled = (metrics.get(sid) or {}).get("tickets_handled") or Fraction(0)
+        tickets[sid] = int(handled)
+        eligible[sid] = handled >= template.min_tickets
+    # Raw values, then rank scores per rank indicator among eligible members.
+    raw = {}
+    rank_by_indicator = {}
+    for section in sections:
+        for ind in section.indicators.all():
+            key = (section.code, ind.code)
+            for sid, _eno in team:
+                if ind.rule == "rating":
+                    raw[(sid, key)] = (ratings.get(sid) or {}).get(ind.code)
+                else:
+                    raw[(sid, key)] = (metrics.get(sid) or {}).get(ind.metric)
+            if ind.rule == "rank":
+                peers = {sid: raw[(sid, key)] for sid, _eno in team if eligible[sid]}
+                rank_by_indicator[key] = scoring.rank_scores(peers, ind.params.get("direction", "higher"))
+    rows = []
+    for sid, eno in team:
+        section_scores = []
+        for section in sections:
+            indicators = []
+            for ind in section.indicators.all():
+                key = (section.code, ind.code)
+                value = raw[(sid, key)]
+                if ind.rule == "rank":
+                    score = rank_by_indicator[key].get(sid) if eligible[sid] else None
+                else:
+                    score = scoring.normalise(ind.rule, ind.params, value)
+                indicators.append(scoring.IndicatorScore(ind.code, Fraction(ind.weight), score))
+            section_scores.append(scoring.SectionScore(section.code, Fraction(section.weight), indicators))
+        agg = scoring.aggregate(section_scores)
+        rows.append({"staff_id": sid, "employee_no": eno, "template": template, "aggregate": agg,
+                     "eligible": eligible[sid], "tickets": tickets[sid], "raw": raw, "sections": sections,
+                     "rank": None, "grade": NOT_RATED})
+    ranked = [r for r in rows if r["eligible"] and r["aggregate"].rounded is not None]
+    order = scoring.order_for_rank([(i, r["employee_no"], r["aggregate"].rounded) for i, r in enumerate(ranked)])
+    for place, index in enumerate(order, start=1):
+        row = ranked[index]
+        row["rank"] = place
+        row["grade"] = scoring.grade_for(
+            template.grading_method, template.grades, score=row["aggregate"].rounded, place=place, ranked=len(ranked)
+        )
+    return rows
+
+
+def _section_rows(aid, row):
+    agg = row["aggregate"]
+    for i, (section, score) in enumerate(zip(row["sections"], agg.sections)):
+        yield SectionResult(
+            appraisal_id=aid, code=section.code, kind=section.kind, weight=section.weight, position=i,
+            effective_weight=None if score.share is None else round_half_up(score.share, 6),
+            score=None if score.score is None else round_half_up(score.score, 4),
+        )
+
+
+def _indicator_rows(aid, row):
+    agg = row["aggregate"]
+    position = 0
+    for section, sscore in zip(row["sections"], agg.sections):
+        for ind, iscore in zip(section.indicators.all(), sscore.indicators):
+            value = row["raw"][(row["staff_id"], (section.code, ind.code))]
+            yield IndicatorResult(
+                appraisal_id=aid, section=section.code, indicator=ind.code, name=ind.name, metric=ind.metric,
+                raw_value=None if value is None else round_half_up(value, 10),
+                rule=ind.rule, params=ind.params, weight=ind.weight, position=position,
+                score=None if iscore.score is None else round_half_up(iscore.score, 4),
+                effective_weight=None if iscore.share is None else round_half_up(iscore.share, 8),
+                contribution=None if iscore.contribution is None else round_half_up(iscore.contribution, 6),
+            )
+            position += 1
+
+
+def _previous_grades(cycle) -> dict[int, list[str]]:
+    """Grades of the cycles before this one, newest first (one query)."""
+    out: dict[int, list[str]] = {}
+    rows = (
+        Appraisal.objects.filter(cycle__end__lte=cycle.start)
+        .order_by("-cycle__start")
+        .values_list("staff_id", "grade", "override_grade")
+    )
+    for sid, grade, override in rows.iterator(chunk_size=5000):
+        out.setdefault(sid, []).append(override or grade)
+    return out
+
+
+def _needs_plan(grade, previous) -> bool:
+    """Flag consecutive 'needs improvement' grades for an improvement plan."""
+    streak = settings.APPRAISAL["IMPROVEMENT_PLAN_AFTER"]
+    history = [grade] + previous[: streak - 1]
+    return len(history) >= streak and all(g == "needs_improvement" for g in history)
+
+
+def cycle_mark_failed(*, cycle_id: int, run: int, error: str) -> None:
+    AppraisalCycle.objects.filter(pk=cycle_id, close_run=run, state=CycleState.CLOSING).update(
+        state=CycleState.FAILED, error=error[:5000]
+    )
+
+
+# --- KCI, calibration, appeals, finalize -----------------------------------------
+
+
+@transaction.atomic
+def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, actor=None) -> KciRating:
+    cycle_assert_editable(cycle)
+    obj = KciRating.objects.filter(cycle=cycle, staff=staff, indicator=indicator).first() or KciRating(
+        cycle=cycle, staff=staff, indicator=indicator
+    )
+    obj.rating, obj.comment, obj.rated_by = rating, comment, rated_by
+    obj.full_clean()
+    _audit_user(obj, actor).save()
+    return obj
+
+
+def kci_missing(cycle) -> list[tuple[Staff, str]]:
+    """(member, indicator code) pairs still without a manager rating."""
+    wanted = []
+    templates = cycle.templates.prefetch_related("sections__indicators")
+    roles = {}
+    for t in templates:
+        codes = [i.code for s in t.sections.all() for i in s.indicators.all() if i.rule == "rating"]
+        roles.setdefault(t.role, codes)
+    if not roles:
+        return []
+    rated = set(KciRating.objects.filter(cycle=cycle).values_list("staff_id", "indicator"))
+    staff = Staff.objects.filter(role__in=roles.keys(), active=True).select_related("team", "manager")
+    for member in staff:
+        for code in roles[member.role]:
+            if (member.pk, code) not in rated:
+                wanted.append((member, code))
+    return wanted
+
+
+@transaction.atomic
+def appraisal_override(*, appraisal, score=None, grade="", reason, actor) -> Appraisal:
+    cycle_assert_editable(appraisal.cycle)
+    if not reason:
+        raise ValidationError(_("A calibration needs a reason."))
+    appraisal.override_score, appraisal.override_grade, appraisal.override_reason = score, grade, reason
+    _audit_user(appraisal, actor).save()
+    return appraisal
+
+
+def appeal_deadline(cycle) -> datetime.date | None:
+    if cycle.closed_at is None:
+        return None
+    return timezone.localdate(cycle.closed_at) + datetime.timedelta(days=cycle.appeal_days)
+
+
+@transaction.atomic
+def appeal_file(*, appraisal, reason, actor) -> Appeal:
+    cycle = appraisal.cycle
+    deadline = appeal_deadline(cycle)
+    if cycle.state != CycleState.REVIEW or deadline is None or timezone.localdate() > deadline:
+        raise ValidationError(_("Appeals for this cycle are closed."))
+    if appraisal.appeals.filter(status=AppealStatus.OPEN).exists():
+        raise ValidationError(_("An appeal on this result is already open."))
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the appeal."))
+    appeal = Appeal(appraisal=appraisal, reason=reason.strip())
+    _audit_user(appeal, actor).save()
+    return appeal
+
+
+@transaction.atomic
+def appeal_decide(*, appeal, upheld: bool, decision: str, actor) -> Appeal:
+    if appeal.status != AppealStatus.OPEN:
+        return appeal
+    cycle_assert_editable(appeal.appraisal.cycle)
+    appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.REJECTED
+    appeal.decision, appeal.decided_by, appeal.decided_at = decision, actor, timezone.now()
+    _audit_user(appeal, actor).save()
+    email = appeal.appraisal.staff.email
+    if email:
+        transaction.on_commit(lambda: send_mail(
+            _("Your appeal was decided"),
+            _("Your appeal on %(cycle)s was %(status)s: %(decision)s") % {
+                "cycle": appeal.appraisal.cycle.name, "status": appeal.get_status_display(), "decision": decision},
+            None, [email], fail_silently=True,
+        ))
+    return appeal
+
+
+@transaction.atomic
+def cycle_finalize(*, cycle, actor) -> AppraisalCycle:
+    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state == CycleState.FINALIZED:
+        return cycle
+    if cycle.state != CycleState.REVIEW:
+        raise ValidationError(_("Only a cycle in review can be finalized."))
+    cycle.state, cycle.finalized_at = CycleState.FINALIZED, timezone.now()
+    _audit_user(cycle, actor).save()
+    return cycle
+
+
+@transaction.atomic
+def cycle_reopen(*, cycle, actor, reason: str) -> AppraisalCycle:
+    if not getattr(actor, "is_superuser", False):
+        raise ValidationError(_("Only a superuser can reopen a finalized cycle."))
+    if not reason:
+        raise ValidationError(_("Reopening needs a reason."))
+    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle.state = CycleState.REVIEW
+    cycle._change_reason = reason
+    _audit_user(cycle, actor).save()
+    return cycle

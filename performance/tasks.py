@@ -1,0 +1,65 @@
+"""Thin Celery tasks: take ids, call one service. Chunks are safe to run twice."""
+
+import datetime
+
+from celery import chord, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from . import services
+
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "retry_backoff_max": 60, "max_retries": 5}
+
+
+@shared_task(acks_late=True)
+def cycle_close_task(cycle_id: int, run: int) -> None:
+    cycle = services._current_run(cycle_id, run)
+    if cycle is None:
+        return
+    header = [cycle_metrics_chunk_task.si(cycle_id, run, ids) for ids in services.cycle_chunks(cycle)]
+    body = cycle_score_task.si(cycle_id, run).on_error(cycle_close_failed_task.s(cycle_id, run))
+    try:
+        chord(header)(body)
+    except Exception as exc:
+        # In-process (no broker) the chord runs right here: record the failure, then re-raise.
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            services.cycle_mark_failed(cycle_id=cycle_id, run=run, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@shared_task(acks_late=True, **RETRY)
+def cycle_metrics_chunk_task(cycle_id: int, run: int, staff_ids: list[int]) -> None:
+    services.cycle_compute_metrics(cycle_id=cycle_id, run=run, staff_ids=staff_ids)
+
+
+@shared_task(acks_late=True, **RETRY)
+def cycle_score_task(cycle_id: int, run: int) -> None:
+    services.cycle_score(cycle_id=cycle_id, run=run)
+
+
+@shared_task
+def cycle_close_failed_task(request, exc, traceback, cycle_id: int, run: int) -> None:
+    services.cycle_mark_failed(cycle_id=cycle_id, run=run, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task
+def cycles_tick_task() -> None:
+    from .scheduling import cycles_tick
+
+    cycles_tick(now=timezone.now())
+
+
+@shared_task
+def complaints_mark_breaches_task() -> None:
+    from .complaints import complaints_mark_breaches
+
+    complaints_mark_breaches(now=timezone.now())
+
+
+@shared_task
+def qa_sample_last_week_task() -> None:
+    from .qa import qa_sample
+
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    qa_sample(start=monday - datetime.timedelta(days=7), end=monday)
