@@ -2,7 +2,6 @@
 
 import datetime
 import hashlib
-import weakref
 from decimal import Decimal
 from fractions import Fraction
 
@@ -44,17 +43,14 @@ class QaHash(Func):
         return sql, (*seed_params, *ext_params)
 
 
-_REGISTERED = weakref.WeakSet()
+def _sqlite_qa_hash(prefix, external_id):
+    return int(hashlib.md5(f"{prefix}{external_id}".encode()).hexdigest()[:15], 16)
 
 
 def _register_sqlite(conn):
-    raw = conn.connection
-    if raw is not None and raw not in _REGISTERED:
-        raw.create_function(
-            "qa_hash", 2, lambda prefix, ext: int(hashlib.md5(f"{prefix}{ext}".encode()).hexdigest()[:15], 16),
-            deterministic=True,
-        )
-        _REGISTERED.add(raw)
+    """SQLite has no md5: register the same function (cheap, so on every compile)."""
+    conn.ensure_connection()
+    conn.connection.create_function("qa_hash", 2, _sqlite_qa_hash, deterministic=True)
 
 
 def sample_size(n: int, rate: Fraction) -> int:
