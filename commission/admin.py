@@ -1,0 +1,202 @@
+import codecs
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .definitions import version_to_yaml
+from .models import CommissionPlan, ExportBatch, Payout, PayoutLine, PayoutStatus, PlanRate, PlanVersion
+from .resources import PayoutResource
+
+
+class PlanVersionInline(admin.TabularInline):
+    model = PlanVersion
+    extra = 0
+    fields = ["version", "effective_from", "period", "roles", "default_rate", "cap"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CommissionPlan)
+class CommissionPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "active"]
+    inlines = [PlanVersionInline]
+
+
+class PlanRateInline(admin.TabularInline):
+    model = PlanRate
+    extra = 0
+
+
+class PlanVersionForm(forms.ModelForm):
+    class Meta:
+        model = PlanVersion
+        fields = ["plan", "version", "effective_from", "roles", "period", "rate_min", "rate_max", "default_rate",
+                  "high_value_min_amount", "high_value_extra_rate", "modifiers", "tiers", "quota", "pk_bonus",
+                  "clawback_days", "cap"]
+
+
+class RatesWithinBounds(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        lo, hi = self.instance.rate_min, self.instance.rate_max
+        for form in self.forms:
+            rate = form.cleaned_data.get("rate") if form.cleaned_data else None
+            if rate is not None and not form.cleaned_data.get("DELETE") and not lo <= rate <= hi:
+                raise ValidationError(_("Rate %(rate)s for %(cat)s lies outside %(lo)s–%(hi)s.")
+                                      % {"rate": rate, "cat": form.cleaned_data.get("category"), "lo": lo, "hi": hi})
+
+
+class BoundedRateInline(PlanRateInline):
+    formset = RatesWithinBounds
+
+
+@admin.register(PlanVersion)
+class PlanVersionAdmin(SimpleHistoryAdmin):
+    form = PlanVersionForm
+    list_display = ["plan", "version", "effective_from", "period", "default_rate", "cap"]
+    list_filter = ["plan", "period"]
+    inlines = [BoundedRateInline]
+    save_as = True
+    actions = ["download_yaml"]
+
+    def has_change_permission(self, request, obj=None):
+        """A version that a cycle uses is read-only: "Save as new" makes the next version."""
+        if obj is not None and obj.cycle_plans.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.action(description=_("Download as YAML"))
+    def download_yaml(self, request, queryset):
+        body = "---\n".join(version_to_yaml(v) for v in queryset.select_related("plan").prefetch_related("rates"))
+        response = HttpResponse(body, content_type="application/x-yaml; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="plans.yaml"'
+        return response
+
+
+class PayoutLineInline(admin.TabularInline):
+    model = PayoutLine
+    extra = 0
+    can_delete = False
+    fields = ["kind", "label", "order", "source_cycle", "base", "rate", "amount"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PayoutActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(required=False, label=_("reason (hold, unlock)"))
+
+
+@admin.register(Payout)
+class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [PayoutResource]
+    list_display = ["staff", "cycle", "plan", "gross", "multiplier", "commission", "clawback", "carried_balance",
+                    "total", "status"]
+    list_filter = ["cycle", "status", "plan", "staff__team"]
+    search_fields = ["=staff__employee_no", "^staff__name"]
+    list_select_related = ["staff", "cycle", "plan"]
+    readonly_fields = ["cycle", "staff", "plan", "plan_version", "gross", "multiplier", "uncapped", "commission",
+                       "clawback", "adjustments", "carried_balance", "total", "carry_forward", "currency", "status",
+                       "hold_reason", "computed_at", "approved_by", "approved_at", "paid_at"]
+    inlines = [PayoutLineInline]
+    action_form = PayoutActionForm
+    actions = ["approve", "hold", "unlock", "payroll_xlsx", "payroll_csv", "mark_paid"]
+    show_full_result_count = False
+    change_list_template = "admin/commission/payout/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        try:
+            qs = response.context_data["cl"].queryset
+        except (AttributeError, KeyError):
+            return response
+        response.context_data["totals"] = qs.aggregate(
+            gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total"))
+        return response
+
+    def _run(self, request, fn, **kwargs):
+        try:
+            n = fn(actor=request.user, **kwargs)
+            self.message_user(request, _("%(n)d payouts updated.") % {"n": n})
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=_("Approve selected payouts"))
+    def approve(self, request, queryset):
+        self._run(request, services.payouts_approve, payouts=list(queryset))
+
+    @admin.action(description=_("Put selected payouts on hold (give a reason)"))
+    def hold(self, request, queryset):
+        self._run(request, services.payouts_hold, payouts=list(queryset), reason=request.POST.get("reason", ""))
+
+    @admin.action(description=_("Unlock selected payouts for recomputing (give a reason)"))
+    def unlock(self, request, queryset):
+        self._run(request, services.payouts_unlock, payouts=list(queryset), reason=request.POST.get("reason", ""))
+
+    @admin.action(description=_("Mark selected payouts paid"))
+    def mark_paid(self, request, queryset):
+        self._run(request, services.payouts_mark_paid, payouts=list(queryset))
+
+    @admin.action(description=_("Payroll export (XLSX): approved payouts, marked exported"))
+    def payroll_xlsx(self, request, queryset):
+        return self._payroll(request, queryset, "xlsx")
+
+    @admin.action(description=_("Payroll export (CSV): approved payouts, marked exported"))
+    def payroll_csv(self, request, queryset):
+        return self._payroll(request, queryset, "csv")
+
+    def _payroll(self, request, queryset, fmt):
+        payouts = list(queryset.filter(status=PayoutStatus.APPROVED).select_related("staff", "cycle", "plan"))
+        if not payouts:
+            self.message_user(request, _("No approved payouts among the selected ones."), messages.WARNING)
+            return None
+        cycles = {p.cycle for p in payouts}
+        if len(cycles) != 1:
+            self.message_user(request, _("Export one cycle at a time."), messages.ERROR)
+            return None
+        try:
+            services._assert_finance(request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return None
+        dataset = PayoutResource().export(queryset=payouts)
+        if fmt == "xlsx":
+            total = sum((p.total for p in payouts), Decimal(0))
+            dataset.append(["TOTAL", "", "", "", "", "", "", "", "", format(total, "f"), "", ""])
+            body = dataset.export("xlsx")
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body = codecs.BOM_UTF8 + dataset.export("csv").encode("utf-8")
+            ctype = "text/csv; charset=utf-8"
+        cycle = cycles.pop()
+        batch = services.payroll_export_record(cycle=cycle, payouts=payouts, content=body, file_format=fmt,
+                                               actor=request.user)
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
+        return response
+
+
+@admin.register(ExportBatch)
+class ExportBatchAdmin(admin.ModelAdmin):
+    list_display = ["pk", "cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]
+    list_select_related = ["cycle", "exported_by"]
+    readonly_fields = ["cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]
+    exclude = ["payouts"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,53 @@
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from performance.selectors import visible_staff
+
+from .models import Payout
+
+
+def _payouts(user):
+    """Payouts a login may see: its own; managers their team's; Finance and HR all."""
+    return Payout.objects.filter(staff__in=visible_staff(user)).select_related("staff", "cycle", "plan", "plan_version")
+
+
+@login_required
+def my_statements(request):
+    me = getattr(request.user, "staff", None)
+    if me is None:
+        raise Http404
+    payouts = Payout.objects.filter(staff=me).select_related("cycle", "plan").order_by("-cycle__start")
+    return render(request, "commission/my_statements.html", {"payouts": payouts})
+
+
+@login_required
+def statement(request, pk):
+    payout = get_object_or_404(_payouts(request.user), pk=pk)
+    lines = payout.lines.select_related("order", "source_cycle").order_by("position", "id")
+    template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
+    return render(request, template, {"payout": payout, "lines": lines})
+
+
+@login_required
+def statement_csv(request, pk):
+    payout = get_object_or_404(_payouts(request.user), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement-{payout.cycle.name}-{payout.staff.employee_no}.csv"'
+    response.write("\ufeff")
+    w = csv.writer(response)
+    w.writerow(["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"])
+    for line in payout.lines.select_related("order", "source_cycle").order_by("position", "id"):
+        w.writerow([line.kind, line.label, line.order.external_id if line.order else "",
+                    line.source_cycle.name if line.source_cycle else "", _s(line.base), _s(line.rate), _s(line.amount)])
+    for label, value in (("gross", payout.gross), ("multiplier", payout.multiplier), ("commission", payout.commission),
+                         ("clawback", payout.clawback), ("carried_balance", payout.carried_balance),
+                         ("total", payout.total)):
+        w.writerow(["summary", label, "", "", "", "", _s(value)])
+    return response
+
+
+def _s(value):
+    return "" if value is None else format(value, "f")

@@ -1,0 +1,324 @@
+from collections import Counter
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import qa, services
+from .charts import bar_chart, line_chart
+from .filters import AppraisalFilter
+from .models import (
+    Appraisal,
+    AppraisalCycle,
+    Complaint,
+    CycleState,
+    Indicator,
+    Inspection,
+    InspectionStatus,
+    KciRating,
+    Staff,
+)
+from .scoring import describe_rule
+from .selectors import appraisal_list, appraisal_with_breakdown, visible_staff
+
+PUBLISHED = [CycleState.REVIEW, CycleState.FINALIZED]
+
+
+def healthz(request):
+    """Database and broker reachable: 200, else 503 with what failed."""
+    from django.conf import settings
+
+    checks = {}
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"error: {exc}"
+    if settings.CELERY_BROKER_URL:
+        try:
+            from config.celery import app
+
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"error: {exc}"
+    else:
+        checks["broker"] = "in-process"
+    ok = all(v in ("ok", "in-process") for v in checks.values())
+    return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+
+
+def _in(user, *groups):
+    return user.is_superuser or user.groups.filter(name__in=groups).exists()
+
+
+@login_required
+def home(request):
+    """Each login lands where its work is."""
+    user = request.user
+    if _in(user, "HR"):
+        return redirect("hr-dashboard")
+    if _in(user, "Finance"):
+        return redirect("admin:commission_payout_changelist")
+    if _in(user, "QA"):
+        return redirect("qa-queue")
+    if _in(user, "Manager"):
+        return redirect("team")
+    return redirect("my-results")
+
+
+def _me(request) -> Staff:
+    me = getattr(request.user, "staff", None)
+    if me is None:
+        raise Http404(_("No staff record is linked to this login."))
+    return me
+
+
+def breakdown(appraisal):
+    """Rows for the breakdown table: every figure needed to redo the arithmetic."""
+    rows = []
+    sections = {s.code: s for s in appraisal.sections.all()}
+    for ind in appraisal.indicators.all():
+        rows.append({
+            "section": sections.get(ind.section), "ind": ind,
+            "rule_text": describe_rule(ind.rule, ind.params),
+            "share_pct": None if ind.effective_weight is None else ind.effective_weight * 100,
+        })
+    return rows
+
+
+@login_required
+def my_results(request):
+    me = _me(request)
+    appraisals = list(
+        appraisal_with_breakdown(
+            Appraisal.objects.filter(staff=me, cycle__state__in=PUBLISHED).select_related("cycle", "template")
+        ).order_by("-cycle__start")
+    )
+    latest = appraisals[0] if appraisals else None
+    context = {"me": me, "appraisals": appraisals, "latest": latest}
+    if latest:
+        context.update(_appraisal_context(latest))
+        series = {_("Final score"): [(a.cycle.name, a.effective_score) for a in reversed(appraisals)]}
+        for a in reversed(appraisals):
+            for i in a.indicators.all():
+                if i.section == "kpi" or i.rule != "rating":
+                    series.setdefault(i.name or i.indicator, []).append((a.cycle.name, i.score))
+        context["trend"] = line_chart(series, _("Score and KPI trend"))
+    context["inspections"] = Inspection.objects.filter(ticket__staff=me).select_related("ticket").order_by(
+        "-sampled_at")[:20]
+    context["complaints"] = Complaint.objects.filter(Q(staff=me) | Q(handler=me)).order_by("-received_at")[:20]
+    return render(request, "performance/my_results.html", context)
+
+
+def _appraisal_context(appraisal):
+    kci = KciRating.objects.filter(cycle=appraisal.cycle, staff=appraisal.staff).select_related("rated_by")
+    deadline = services.appeal_deadline(appraisal.cycle)
+    can_appeal = (appraisal.cycle.state == CycleState.REVIEW and deadline is not None
+                  and timezone.localdate() <= deadline)
+    total = sum((i.contribution for i in appraisal.indicators.all() if i.contribution is not None), Decimal(0))
+    return {
+        "appraisal": appraisal, "rows": breakdown(appraisal), "kci": kci, "appeals": appraisal.appeals.all(),
+        "appeal_deadline": deadline, "can_appeal": can_appeal, "contribution_total": total,
+    }
+
+
+@login_required
+def appraisal_detail(request, pk):
+    qs = appraisal_with_breakdown(appraisal_list(viewer=request.user).filter(cycle__state__in=PUBLISHED))
+    appraisal = get_object_or_404(qs, pk=pk)
+    return render(request, "performance/appraisal_detail.html", _appraisal_context(appraisal))
+
+
+@login_required
+@require_POST
+def appeal_create(request, pk):
+    me = _me(request)
+    appraisal = get_object_or_404(Appraisal.objects.filter(staff=me), pk=pk)
+    try:
+        services.appeal_file(appraisal=appraisal, reason=request.POST.get("reason", ""), actor=request.user)
+        messages.success(request, _("Your appeal was filed; HR will decide and tell you by email."))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    return redirect("appraisal-detail", pk=pk)
+
+
+def _require(request, *groups):
+    if not _in(request.user, *groups):
+        raise PermissionDenied
+
+
+@login_required
+def team(request):
+    _require(request, "Manager", "HR")
+    cycles = AppraisalCycle.objects.all()
+    data = request.GET.copy()
+    if not data.get("cycle"):
+        first = cycles.filter(state__in=PUBLISHED).first() or cycles.first()
+        if first:
+            data["cycle"] = str(first.pk)
+    visible = visible_staff(request.user)
+    base = Appraisal.objects.filter(staff__in=visible).select_related("staff__team", "template", "cycle")
+    f = AppraisalFilter(data, queryset=base)
+    results = f.qs.order_by("rank", "staff__employee_no") if "order" not in data else f.qs
+    cycle = f.form.cleaned_data.get("cycle") if f.is_bound and f.form.is_valid() else None
+    grades = Counter(a.effective_grade for a in results)
+    missing = []
+    if cycle:
+        missing_all = services.kci_missing(cycle)
+        ids = set(visible.values_list("pk", flat=True))
+        missing = [(m, code) for m, code in missing_all if m.pk in ids]
+    breaches = Complaint.objects.filter(
+        Q(staff__in=visible) | Q(handler__in=visible),
+        Q(first_response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False),
+    ).select_related("staff", "handler").order_by("-received_at")[:20]
+    disputes = Inspection.objects.filter(ticket__staff__in=visible, status=InspectionStatus.DISPUTED).select_related(
+        "ticket__staff")[:20]
+    open_appeals = Appraisal.objects.filter(staff__in=visible, appeals__status="open").select_related("staff",
+                                                                                                       "cycle")[:20]
+    return render(request, "performance/team.html", {
+        "filter": f, "results": results[:500], "cycle": cycle, "missing": missing[:100],
+        "grade_chart": bar_chart(sorted(grades.items()), _("Grade distribution")), "breaches": breaches,
+        "disputes": disputes, "open_appeals": open_appeals,
+    })
+
+
+@login_required
+def kci_form(request, cycle_id, staff_id):
+    """A manager rates one member's qualitative items for a cycle."""
+    _require(request, "Manager", "HR")
+    cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
+    me = getattr(request.user, "staff", None)
+    member = get_object_or_404(visible_staff(request.user).exclude(pk=me.pk if me else None), pk=staff_id)
+    template = cycle.templates.filter(role=member.role).order_by("code").first()
+    if template is None:
+        raise Http404
+    items = list(Indicator.objects.filter(section__template=template, rule="rating").order_by("section__position",
+                                                                                               "position"))
+    existing = {k.indicator: k for k in KciRating.objects.filter(cycle=cycle, staff=member)}
+    errors = []
+    if request.method == "POST":
+        rater = getattr(request.user, "staff", None)
+        try:
+            for item in items:
+                raw = request.POST.get(f"rating_{item.code}", "").strip()
+                if not raw:
+                    continue
+                rating = Decimal(raw)
+                scale = Decimal(str(item.params.get("scale", 5)))
+                if not 0 <= rating <= scale:
+                    raise ValidationError(_("%(item)s: rate from 0 to %(scale)s.") % {"item": item.name or item.code,
+                                                                                     "scale": scale})
+                services.kci_rate(cycle=cycle, staff=member, indicator=item.code, rating=rating,
+                                  comment=request.POST.get(f"comment_{item.code}", ""), rated_by=rater,
+                                  actor=request.user)
+            messages.success(request, _("Ratings saved for %(name)s.") % {"name": member.name})
+            return redirect(f"{_url('team')}?cycle={cycle.pk}")
+        except (ValidationError, ArithmeticError) as exc:
+            errors = getattr(exc, "messages", [_("Enter a number.")])
+    rows = [{"item": i, "rating": existing.get(i.code), "scale": i.params.get("scale", 5)} for i in items]
+    return render(request, "performance/kci_form.html", {"cycle": cycle, "member": member, "rows": rows,
+                                                         "errors": errors, "locked": cycle.locked})
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+@login_required
+def hr_dashboard(request):
+    _require(request, "HR")
+    cycles = list(AppraisalCycle.objects.order_by("-start")[:12])
+    cycle = next((c for c in cycles if str(c.pk) == request.GET.get("cycle")), None) or next(
+        (c for c in cycles if c.state in PUBLISHED), cycles[0] if cycles else None)
+    context = {"cycles": cycles, "cycle": cycle}
+    if cycle:
+        by_team = (Appraisal.objects.filter(cycle=cycle).values("staff__team__name", "grade")
+                   .annotate(n=Count("id")).order_by("staff__team__name", "grade"))
+        table = {}
+        for row in by_team:
+            table.setdefault(row["staff__team__name"], {})[row["grade"]] = row["n"]
+        grades = sorted({row["grade"] for row in by_team})
+        scores = Appraisal.objects.filter(cycle=cycle, final_score__isnull=False).values_list("final_score", flat=True)
+        buckets = Counter(min(9, int(s // 10)) for s in scores)
+        context.update({
+            "team_grades": table, "grades": grades,
+            "histogram": bar_chart([(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", buckets.get(b, 0)) for b in range(10)],
+                                   _("Score histogram")),
+            "missing_count": len(services.kci_missing(cycle)),
+            "open_appeals": Appraisal.objects.filter(cycle=cycle, appeals__status="open").count(),
+        })
+    qa_trend, sla_trend = [], []
+    from .metrics import window_bounds
+    from .models import MetricValue
+
+    for c in reversed(cycles):
+        agg = MetricValue.objects.filter(cycle=c, metric="qa_pass_rate", denominator__gt=0).values_list(
+            "numerator", "denominator")
+        num = sum((n for n, _d in agg), Decimal(0))
+        den = sum((d for _n, d in agg), Decimal(0))
+        qa_trend.append((c.name, None if not den else num / den * 100))
+        s, e = window_bounds(c.start, c.end)
+        from .metrics import sla_met_q
+
+        comp = Complaint.objects.filter(received_at__gte=s, received_at__lt=e).aggregate(
+            n=Count("id"), met=Count("id", filter=sla_met_q(timezone.now())))
+        sla_trend.append((c.name, None if not comp["n"] else Decimal(comp["met"]) / comp["n"] * 100))
+    context["trend"] = line_chart({_("QA pass rate %"): qa_trend, _("SLA compliance %"): sla_trend},
+                                  _("QA pass rate and SLA compliance"))
+    return render(request, "performance/hr_dashboard.html", context)
+
+
+@login_required
+def qa_queue(request):
+    """An inspector's queue: the next ticket, its facts and the rubric; save and next."""
+    _require(request, "QA")
+    me = _me(request)
+    pending = Inspection.objects.filter(
+        Q(inspector=me, status=InspectionStatus.PENDING) | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=me)
+    ).exclude(ticket__staff=me).select_related("ticket__staff", "scorecard").order_by("status", "sampled_at", "id")
+    inspection = pending.first()
+    errors = []
+    if request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
+        scores = {}
+        for item in inspection.scorecard.items.all():
+            raw = request.POST.get(f"item_{item.pk}", "").strip()
+            scores[item.pk] = None if raw in ("", "na") else Decimal(raw)
+        try:
+            qa.inspection_submit(inspection=inspection, scores=scores, root_cause=request.POST.get("root_cause", ""),
+                                 actor=me)
+            messages.success(request, _("Inspection of %(t)s saved.") % {"t": inspection.ticket.external_id})
+            return redirect("qa-queue")
+        except ValidationError as exc:
+            errors = exc.messages
+    return render(request, "performance/qa_queue.html", {
+        "inspection": inspection, "remaining": pending.count(), "errors": errors,
+        "items": inspection.scorecard.items.all() if inspection else [],
+    })
+
+
+@login_required
+@require_POST
+def inspection_dispute(request, pk):
+    me = _me(request)
+    inspection = get_object_or_404(Inspection.objects.filter(ticket__staff=me), pk=pk)
+    try:
+        qa.inspection_dispute(inspection=inspection, reason=request.POST.get("reason", ""), actor=me)
+        messages.success(request, _("Dispute filed: a second inspector will review it."))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    return redirect("my-results")
+
+
