@@ -48,7 +48,9 @@ def _audit_user(obj, actor):
 
 
 def cycle_assert_editable(cycle: AppraisalCycle) -> None:
-    if cycle.state == CycleState.FINALIZED:
+    """Read the state from the database: the caller's copy may be stale."""
+    state = AppraisalCycle.objects.filter(pk=cycle.pk).values_list("state", flat=True).first()
+    if state == CycleState.FINALIZED:
         raise CycleLocked(_("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name})
 
 

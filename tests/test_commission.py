@@ -1,0 +1,210 @@
+"""Commission per the contract, steps 1–5, with hand-computed figures."""
+
+import csv
+import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from commission import calc
+from commission.definitions import plan_load
+from commission.models import LineKind, Payout, PayoutLine, PayoutStatus
+from commission.services import payouts_approve, payouts_hold, payouts_mark_paid, payroll_export_record
+from performance.services import cycle_close_now, cycle_create
+from tests.conftest import PLAN
+from tests.factories import OrderFactory, StaffFactory, TicketFactory, UserFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+def month(y, m):
+    start = datetime.date(y, m, 1)
+    end = datetime.date(y + (m == 12), m % 12 + 1, 1)
+    return cycle_create(name=f"{y}-{m:02d}", start=start, end=end, templates=[], plans=None)
+
+
+def test_order_lines_rates_high_value_and_refund_inside_the_window():
+    # category rate
+    assert calc.order_line(amount=Decimal("1000.00"), refunded=Decimal(0), refunded_in_window=False,
+                           rate=Decimal("0.10")).amount == Decimal("100.00")
+    # 333.33 × 20% = 66.666 → 66.67 (half-up per line)
+    assert calc.order_line(amount=Decimal("333.33"), refunded=Decimal(0), refunded_in_window=False,
+                           rate=Decimal("0.20")).amount == Decimal("66.67")
+    # high value: 60000 × (5% + 2%)
+    line = calc.order_line(amount=Decimal("60000.00"), refunded=Decimal(0), refunded_in_window=False,
+                           rate=Decimal("0.05"), high_value_min=Decimal("50000"), extra_rate=Decimal("0.02"))
+    assert (line.amount, line.rate) == (Decimal("4200.00"), Fraction(7, 100))
+    # refunded inside the window: net 2000 − 500
+    assert calc.order_line(amount=Decimal("2000.00"), refunded=Decimal("500.00"), refunded_in_window=True,
+                           rate=Decimal("0.10")).amount == Decimal("150.00")
+    # 0.125 rounds half-up to 0.13, not half-even to 0.12
+    assert calc.order_line(amount=Decimal("1.25"), refunded=Decimal(0), refunded_in_window=False,
+                           rate=Decimal("0.10")).amount == Decimal("0.13")
+
+
+def test_modifiers_take_the_first_band_met_and_undefined_or_unnamed_is_one():
+    mods = PLAN["modifiers"]
+    factors = calc.modifier_factors(mods, {"satisfaction_rate": Fraction(9, 10), "retention_rate": None}, "good")
+    assert [f for _n, _v, f in factors] == [Fraction(11, 10), 1, 1]
+    factors = calc.modifier_factors(mods, {"satisfaction_rate": Fraction(79, 100), "retention_rate": Fraction(1)},
+                                    "not_rated")
+    assert [f for _n, _v, f in factors] == [Fraction(4, 5), Fraction(11, 10), 1]
+    assert calc.band_multiplier([[0.5, 2]], Fraction(1, 10)) == 1  # no band met
+
+
+def test_cap_and_exact_cap_factor():
+    result = calc.commission(lines=[Decimal("20000.00"), Decimal("25000.01")], multiplier=Fraction(1), cap=Decimal(30000))
+    assert (result.gross, result.uncapped, result.commission) == (Decimal("45000.01"), Decimal("45000.01"),
+                                                                  Decimal("30000"))
+    assert result.cap_factor == Fraction(3000000, 4500001)  # exact, not rounded
+    assert calc.commission(lines=[], multiplier=Fraction(1), cap=Decimal(10)).cap_factor == 1
+
+
+def test_negative_total_pays_zero_and_carries_forward():
+    assert calc.settle(commission=Decimal("0.00"), clawback=Decimal("-110.00"), carried=Decimal("0.00")) == (
+        Decimal("0.00"), Decimal("-110.00"))
+    assert calc.settle(commission=Decimal("300.00"), clawback=Decimal("0.00"), carried=Decimal("-110.00")) == (
+        Decimal("190.00"), Decimal("0.00"))
+
+
+def test_quota_tiers_pay_each_slice_at_its_rate():
+    lines = calc.tiered_lines(sales=Decimal("160000"), quota=Decimal("100000"), tiers=[[0, 0.05], [1, 0.1], [1.5, 0.2]])
+    assert [amount for *_x, amount in lines] == [Decimal("5000.00"), Decimal("5000.00"), Decimal("2000.00")]
+
+
+def test_payouts_across_cycles_net_clawback_carry_and_window_end(db):
+    # given a seller with 90% satisfaction in January
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S001", role="sales")
+    for i in range(10):
+        TicketFactory(staff=seller, created_at=local(2026, 1, 3, 9 + i), rating=5 if i < 9 else 2)
+    o1 = OrderFactory(staff=seller, product_category="cloud_server", amount=Decimal("1000.00"),
+                      paid_at=local(2026, 1, 10, 10), refunded_amount=Decimal("1000.00"),
+                      refunded_at=local(2026, 2, 5, 10))
+    OrderFactory(staff=seller, product_category="support_plan", amount=Decimal("333.33"),
+                 paid_at=local(2026, 1, 10, 11), refunded_amount=Decimal("333.33"),
+                 refunded_at=local(2026, 4, 20, 10))  # 100 days later: past the 90-day clawback window
+    OrderFactory(staff=seller, product_category="consulting", amount=Decimal("60000.00"), paid_at=local(2026, 1, 11))
+    OrderFactory(staff=seller, product_category="cloud_server", amount=Decimal("2000.00"),
+                 paid_at=local(2026, 1, 12), refunded_amount=Decimal("500.00"), refunded_at=local(2026, 1, 20))
+    OrderFactory(staff=seller, product_category="cloud_server", amount=Decimal("3000.00"), paid_at=local(2026, 3, 3))
+    cycles = [month(2026, m) for m in (1, 2, 3, 4)]
+    # when the cycles are closed one after another
+    for cycle in cycles:
+        cycle_close_now(cycle=cycle)
+    jan, feb, mar, apr = (Payout.objects.get(cycle=c, staff=seller) for c in cycles)
+    # then January: 100.00 + 66.67 + 4200.00 + 150.00 = 4516.67; × 1.10 (satisfaction 0.9) = 4968.337 → 4968.34
+    assert (jan.gross, jan.multiplier, jan.commission, jan.clawback, jan.total) == (
+        Decimal("4516.67"), Decimal("1.1"), Decimal("4968.34"), Decimal("0.00"), Decimal("4968.34"))
+    # February: O1 refunded within 90 days: − round(1000 × 0.10 × 1.10 × 1) = −110.00; total −110 → 0, carried
+    assert (feb.gross, feb.commission, feb.clawback, feb.total, feb.carry_forward) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("-110.00"), Decimal("0.00"), Decimal("-110.00"))
+    claw = PayoutLine.objects.get(payout=feb, kind=LineKind.CLAWBACK)
+    assert (claw.order_id, claw.source_cycle_id, claw.amount) == (o1.pk, cycles[0].pk, Decimal("-110.00"))
+    # March: 3000 × 10% = 300.00, no tickets so satisfaction undefined → × 1; carried −110 → 190.00
+    assert (mar.commission, mar.carried_balance, mar.total) == (Decimal("300.00"), Decimal("-110.00"),
+                                                                 Decimal("190.00"))
+    # April: the support-plan refund came after the clawback window: nothing
+    assert (apr.clawback, apr.total, apr.carried_balance) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_clawback_uses_the_cap_factor_the_order_was_paid_under(db):
+    plan_load(data={**PLAN, "cap": 100})
+    seller = StaffFactory(employee_no="S002", role="sales")
+    OrderFactory(staff=seller, amount=Decimal("2000.00"), paid_at=local(2026, 1, 5),
+                 refunded_amount=Decimal("1000.00"), refunded_at=local(2026, 2, 2))
+    jan, feb = month(2026, 1), month(2026, 2)
+    cycle_close_now(cycle=jan)
+    cycle_close_now(cycle=feb)
+    first = Payout.objects.get(cycle=jan, staff=seller)
+    assert (first.uncapped, first.commission) == (Decimal("200.00"), Decimal("100.00"))
+    # − round(1000 × 0.10 × 1 × (100 / 200), 2) = −50.00
+    assert Payout.objects.get(cycle=feb, staff=seller).clawback == Decimal("-50.00")
+
+
+def test_grade_modifier_reads_this_cycles_grade(db):
+    from performance.definitions import template_load
+    from tests.conftest import AGENT_TEMPLATE
+
+    template_load(data={**AGENT_TEMPLATE, "role": "sales", "code": "sales", "eligibility": {"min_tickets": 0},
+                        "grading": {"method": "thresholds", "grades": [[0, "needs_improvement"]]}})
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S003", role="sales")
+    TicketFactory(staff=seller, created_at=local(2026, 1, 3), rating=4)  # satisfaction 1.0 → × 1.10
+    OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 5))
+    cycle = cycle_create(name="g", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    cycle_close_now(cycle=cycle)
+    payout = Payout.objects.get(cycle=cycle, staff=seller)
+    # 100.00 × 1.10 × 0.80 = 88.00
+    assert (payout.multiplier, payout.commission) == (Decimal("0.88"), Decimal("88.00"))
+    labels = list(PayoutLine.objects.filter(payout=payout, kind=LineKind.MODIFIER).values_list("label", flat=True))
+    assert labels == ["Modifier satisfaction_rate = 1.0000", "Modifier retention_rate = n/a",
+                      "Modifier grade = needs_improvement"]
+
+
+def test_state_machine_refusals_and_locked_recompute(db):
+    from django.contrib.auth.models import Group
+
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S004", role="sales")
+    OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    payout = Payout.objects.get(cycle=cycle)
+    hr = UserFactory(username="hr1", groups=["HR"])
+    finance = UserFactory(username="fin1", groups=["Finance"])
+    assert Group.objects.get(name="Finance").user_set.filter(pk=finance.pk).exists()
+    with pytest.raises(ValidationError, match="Only Finance"):
+        payouts_approve(payouts=[payout], actor=hr)
+    with pytest.raises(ValidationError, match="cannot become Paid"):
+        payouts_mark_paid(payouts=[payout], actor=finance)
+    with pytest.raises(ValidationError, match="needs a reason"):
+        payouts_hold(payouts=[payout], actor=finance, reason="")
+    assert payouts_approve(payouts=[payout], actor=finance) == 1
+    with pytest.raises(ValidationError, match="approved payouts"):
+        cycle_close_now(cycle=cycle)
+    payroll_export_record(cycle=cycle, payouts=[payout], content=b"x", file_format="csv", actor=finance)
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.EXPORTED
+    assert payouts_mark_paid(payouts=[payout], actor=finance) == 1
+    assert [h.status for h in payout.history.order_by("history_date")] == [
+        "calculated", "approved", "exported", "paid"]
+
+
+def test_export_payouts_contract_columns_and_two_decimals(db, tmp_path):
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S005", role="sales", name="李雷")
+    OrderFactory(staff=seller, amount=Decimal("1234.50"), paid_at=local(2026, 1, 5))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    out = tmp_path / "p.csv"
+    call_command("export_payouts", cycle.name, "--output", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 cleanly
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert list(rows[0])[:12] == ["employee_no", "name", "cycle", "plan", "gross", "multiplier", "commission",
+                                  "clawback", "carried_balance", "total", "currency", "status"]
+    assert {k: rows[0][k] for k in ("employee_no", "name", "gross", "commission", "total", "currency", "status")} == {
+        "employee_no": "S005", "name": "李雷", "gross": "123.45", "commission": "123.45", "total": "123.45",
+        "currency": "CNY", "status": "calculated"}
+    assert Payout.objects.get(cycle=cycle).status == PayoutStatus.CALCULATED  # export changes nothing
+
+
+def test_plan_rates_outside_bounds_are_refused_with_the_path(db):
+    with pytest.raises(ValidationError) as exc:
+        plan_load(data={**PLAN, "rates": {"default": 0.05, "cloud_server": 0.25}})
+    assert "rates.cloud_server: 0.25 lies outside the bounds 0.05–0.2" in exc.value.messages
+
+
+def test_loading_a_changed_plan_makes_a_new_version_and_cycles_keep_theirs(db):
+    v1, created = plan_load(data=PLAN)
+    assert created
+    assert plan_load(data=PLAN) == (v1, False)
+    cycle = month(2026, 1)
+    v2, created = plan_load(data={**PLAN, "cap": 20000, "effective_from": "2026-02-01"})
+    assert (created, v2.version) == (True, 2)
+    assert list(cycle.cycle_plans.values_list("plan_version__version", flat=True)) == [1]
+    assert list(month(2026, 2).cycle_plans.values_list("plan_version__version", flat=True)) == [2]
