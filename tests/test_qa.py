@@ -1,0 +1,113 @@
+"""QA sampling: rate, reproducibility, at least one per agent, pooling, no self-inspection."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from performance.models import Inspection, Ticket
+from performance.qa import inspection_dispute, inspection_submit, qa_sample, sample_size
+from tests.factories import StaffFactory, TicketFactory, UserFactory, local
+
+pytestmark = pytest.mark.django_db
+WEEK = {"start": datetime.date(2026, 1, 5), "end": datetime.date(2026, 1, 12)}
+
+
+def tickets_for(member, n, prefix):
+    Ticket.objects.bulk_create(
+        Ticket(external_id=f"{prefix}{i:05d}", staff=member, created_at=local(2026, 1, 5 + i % 7, 9 + i % 9))
+        for i in range(n)
+    )
+
+
+def test_sample_size_rounds_half_up_in_integers():
+    from fractions import Fraction
+
+    assert [sample_size(n, Fraction(1, 20)) for n in (9, 10, 29, 30, 100)] == [0, 1, 1, 2, 5]
+
+
+def test_rate_per_agent_reproducible_and_idempotent():
+    agents = [StaffFactory(employee_no=f"A{i}") for i in range(5)]
+    for i, a in enumerate(agents):
+        tickets_for(a, 400 + 37 * i, f"T{i}-")
+    total = Ticket.objects.count()
+    first = qa_sample(**WEEK, seed="s")
+    chosen = set(Inspection.objects.values_list("ticket_id", flat=True))
+    assert abs(len(chosen) - total * 0.05) <= 5  # each agent's round(n × 5%)
+    for i, a in enumerate(agents):
+        assert Inspection.objects.filter(ticket__staff=a).count() == sample_size(400 + 37 * i, __import__(
+            "fractions").Fraction(1, 20))
+    again = qa_sample(**WEEK, seed="s")
+    assert (first["created"], again["created"]) == (len(chosen), 0)
+    assert set(Inspection.objects.values_list("ticket_id", flat=True)) == chosen
+    Inspection.objects.all().delete()
+    qa_sample(**WEEK, seed="s")
+    assert set(Inspection.objects.values_list("ticket_id", flat=True)) == chosen  # same draw from scratch
+    Inspection.objects.all().delete()
+    qa_sample(**WEEK, seed="other")
+    assert set(Inspection.objects.values_list("ticket_id", flat=True)) != chosen
+
+
+def test_agents_with_too_few_tickets_are_pooled_and_every_other_agent_gets_one():
+    busy = StaffFactory(employee_no="BUSY")
+    tickets_for(busy, 12, "B")  # round(0.6) = 1
+    small = [StaffFactory(employee_no=f"S{i}") for i in range(30)]
+    for i, s in enumerate(small):
+        tickets_for(s, 3, f"S{i}-")  # 3 × 5% rounds to 0: pooled; pool 90 × 5% = 4.5 → 5
+    qa_sample(**WEEK)
+    assert Inspection.objects.filter(ticket__staff=busy, pooled=False).count() == 1
+    pooled = Inspection.objects.filter(pooled=True)
+    assert pooled.count() == 5
+    assert pooled.values("ticket__staff").distinct().count() == 5  # one per pooled agent
+
+
+def test_inspectors_are_assigned_round_robin_never_to_their_own_tickets():
+    inspectors = [StaffFactory(employee_no=f"Q{i}", user=UserFactory(username=f"q{i}", groups=["QA"])) for i in range(2)]
+    tickets_for(inspectors[0], 40, "Q0-")
+    other = StaffFactory(employee_no="X")
+    tickets_for(other, 40, "X-")
+    qa_sample(**WEEK)
+    for inspection in Inspection.objects.select_related("ticket"):
+        assert inspection.inspector_id is not None
+        assert inspection.inspector_id != inspection.ticket.staff_id
+    with pytest.raises(ValidationError, match="own tickets"):
+        own = Inspection.objects.filter(ticket__staff=inspectors[0]).first()
+        inspection_submit(inspection=own, scores={}, actor=inspectors[0])
+
+
+def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
+    inspector = StaffFactory(employee_no="Q1")
+    reviewer = StaffFactory(employee_no="Q2")
+    agent = StaffFactory(employee_no="A1")
+    TicketFactory(staff=agent, external_id="T1", created_at=local(2026, 1, 6, 10))
+    qa_sample(**WEEK)
+    inspection = Inspection.objects.get()
+    items = {i.code: i.pk for i in inspection.scorecard.items.all()}  # speed 25, accuracy 35 (critical), attitude 20, sop 20
+    # N/A sop: (25×100 + 35×70 + 20×100) / 80 = 86.875 → 86.88, but the critical item is below 80: failed
+    with pytest.raises(ValidationError, match="root-cause"):
+        inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
+                                                         items["attitude"]: 100, items["sop"]: None}, actor=inspector)
+    done = inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
+                                                            items["attitude"]: 100, items["sop"]: None},
+                             root_cause="wrong fix", actor=inspector)
+    assert (str(done.score), done.passed) == ("86.88", False)
+    inspection_dispute(inspection=done, reason="the fix was right", actor=agent)
+    with pytest.raises(ValidationError, match="second inspector"):
+        inspection_submit(inspection=done, scores={items["accuracy"]: 90}, actor=inspector)
+    reviewed = inspection_submit(inspection=done, scores={items["speed"]: 100, items["accuracy"]: 90,
+                                                          items["attitude"]: 100, items["sop"]: None}, actor=reviewer)
+    assert (reviewed.status, str(reviewed.score), reviewed.passed, str(reviewed.first_score), reviewed.first_passed) == (
+        "reviewed", "95.63", True, "86.88", False)
+
+
+def test_qa_sample_command_and_export(tmp_path):
+    member = StaffFactory(employee_no="A1")
+    tickets_for(member, 40, "T")
+    call_command("qa_sample", "--start", "2026-01-05", "--end", "2026-01-12", "--rate", "0.1", "--seed", "7")
+    assert Inspection.objects.count() == 4
+    out = tmp_path / "i.csv"
+    call_command("export_inspections", "--start", "2026-01-05", "--end", "2026-01-12", "--output", str(out))
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("ticket,employee_no,sampled_at,status,score,passed")
+    assert len(lines) == 5

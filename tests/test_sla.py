@@ -1,0 +1,93 @@
+"""SLA clocks: pure due-time arithmetic, breach marking, closed loop."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+
+from performance import sla
+from performance.complaints import complaints_mark_breaches
+from performance.models import Complaint
+from tests.factories import ComplaintFactory, StaffFactory, local
+
+TZ = ZoneInfo("Asia/Shanghai")
+NINE_TO_SIX = {d: [(datetime.time(9), datetime.time(18))] for d in range(5)}
+CAL = sla.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX)
+
+
+@pytest.mark.parametrize(("received", "minutes", "due"), [
+    (local(2026, 1, 9, 17), 120, local(2026, 1, 12, 10)),  # Friday evening spans the weekend
+    (local(2026, 1, 9, 16), 120, local(2026, 1, 9, 18)),  # lands exactly at 18:00: that moment
+    (local(2026, 1, 9, 20), 60, local(2026, 1, 12, 10)),  # outside hours: starts at the next working minute
+    (local(2026, 1, 10, 11), 30, local(2026, 1, 12, 9, 30)),  # Saturday
+    (local(2026, 1, 12, 8, 59), 1, local(2026, 1, 12, 9, 1)),
+    (local(2026, 1, 12, 9), 24 * 60, local(2026, 1, 14, 15)),  # 24 working hours = 2 days 6 h
+])
+def test_working_hour_due_times(received, minutes, due):
+    assert sla.due_at(received, minutes, "working", CAL) == due
+
+
+def test_holidays_and_make_up_working_days():
+    cal = sla.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX,
+                       holidays=frozenset({datetime.date(2026, 1, 12)}),  # Monday off
+                       workdays=frozenset({datetime.date(2026, 1, 10)}))  # Saturday worked, on Monday's hours
+    assert sla.due_at(local(2026, 1, 9, 17), 120, "working", cal) == local(2026, 1, 10, 10)
+    assert sla.due_at(local(2026, 1, 10, 17), 120, "working", cal) == local(2026, 1, 13, 10)
+
+
+def test_lunch_break_is_not_counted():
+    cal = sla.Calendar(time_zone="Asia/Shanghai",
+                       periods={0: [(datetime.time(9), datetime.time(12)), (datetime.time(13), datetime.time(18))]})
+    assert sla.due_at(local(2026, 1, 12, 11), 120, "working", cal) == local(2026, 1, 12, 14)
+
+
+def test_calendar_hours_ignore_the_calendar_and_utc_input_gives_the_same_instant():
+    received = datetime.datetime(2026, 1, 9, 12, 0, tzinfo=datetime.UTC)  # Friday 20:00 local
+    assert sla.due_at(received, 24 * 60, "calendar", CAL) == local(2026, 1, 10, 20)
+    assert sla.due_at(received, 60, "working", CAL) == local(2026, 1, 12, 10)
+
+
+def test_breached_rules():
+    due = local(2026, 1, 9, 18)
+    assert sla.breached(local(2026, 1, 9, 18), due, now=local(2026, 1, 10)) is False  # on time exactly
+    assert sla.breached(local(2026, 1, 9, 18, 0, 1), due, now=local(2026, 1, 10)) is True
+    assert sla.breached(None, due, now=local(2026, 1, 9, 17)) is False  # not yet due
+    assert sla.breached(None, due, now=local(2026, 1, 9, 18, 1)) is True
+
+
+@pytest.mark.django_db
+def test_marking_breaches_is_idempotent_and_escalates_to_the_manager():
+    manager = StaffFactory(employee_no="M1", role="manager", email="boss@example.com")
+    handler = StaffFactory(employee_no="H1", manager=manager, email="h@example.com")
+    ComplaintFactory(handler=handler, priority="urgent", received_at=local(2026, 1, 9, 10),
+                     first_response_due=local(2026, 1, 9, 12), resolution_due=local(2026, 1, 9, 18))
+    ComplaintFactory(handler=handler, received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
+                     first_response_due=local(2026, 1, 10, 10), resolution_due=local(2026, 1, 12, 10))
+    now = local(2026, 1, 9, 13)
+    assert complaints_mark_breaches(now=now) == {"first_response": 1, "resolution": 0}
+    assert complaints_mark_breaches(now=now) == {"first_response": 0, "resolution": 0}
+    assert len(mail.outbox) == 1
+    assert set(mail.outbox[0].to) == {"h@example.com", "boss@example.com"}
+    breached = Complaint.objects.get(priority="urgent")
+    assert breached.first_response_breached_at == now and breached.resolution_breached_at is None
+
+
+@pytest.mark.django_db
+def test_export_complaints_flags_and_closed_loop(tmp_path):
+    import csv
+
+    from django.core.management import call_command
+
+    ComplaintFactory(external_id="A", received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
+                     resolved_at=local(2026, 1, 9, 12), confirmed_at=local(2026, 1, 9, 13),
+                     first_response_due=local(2026, 1, 9, 10, 30), resolution_due=local(2026, 1, 12, 10))
+    ComplaintFactory(external_id="B", received_at=local(2026, 2, 1, 0))  # outside the window
+    out = tmp_path / "c.csv"
+    call_command("export_complaints", "--start", "2026-01-01", "--end", "2026-02-01", "--output", str(out))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert len(rows) == 1
+    assert {k: rows[0][k] for k in ("external_id", "received_at", "first_response_due", "first_response_breached",
+                                    "resolution_breached", "closed_loop")} == {
+        "external_id": "A", "received_at": "2026-01-09T10:00:00+08:00", "first_response_due": "2026-01-09T10:30:00+08:00",
+        "first_response_breached": "true", "resolution_breached": "false", "closed_loop": "true"}
