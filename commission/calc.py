@@ -42,9 +42,12 @@ def band_multiplier(bands, value) -> Fraction:
 
 
 def modifier_factors(modifiers: dict, metrics: dict, grade: str | None) -> list[tuple[str, object, Fraction]]:
-    """(name, the value it read, factor) for each modifier, in the plan's order."""
+    """(name, the value it read, factor) for each modifier: metrics by name, then the grade.
+
+    A fixed order, since JSON objects in PostgreSQL do not keep the order they were written in.
+    """
     factors = []
-    for name, spec in modifiers.items():
+    for name, spec in sorted(modifiers.items(), key=lambda m: (m[0] == "grade", m[0])):
         if name == "grade":
             factors.append((name, grade, frac(spec[grade]) if grade in spec else Fraction(1)))
         else:

@@ -179,6 +179,7 @@ APPRAISAL = {
     "APPEAL_DAYS": int(os.environ.get("APPEAL_DAYS", "7")),
     "AUTO_OPEN_FREQUENCY": os.environ.get("AUTO_OPEN_FREQUENCY", ""),
     "IMPROVEMENT_PLAN_AFTER": 2,
+    "CHUNK_PAUSE_SECONDS": float(os.environ.get("CLOSE_CHUNK_PAUSE_SECONDS", "0")),
 }
 QA = {
     "SAMPLE_RATE": os.environ.get("QA_SAMPLE_RATE", "0.05"),

@@ -39,6 +39,8 @@ class DueTimes:
     def __init__(self):
         self.policies = {p.priority: p for p in SlaPolicy.objects.select_related("calendar")}
         self._calendars = {}
+        for policy in self.policies.values():  # load now: callers may be in the middle of a COPY
+            self.calendar(policy)
 
     def calendar(self, policy):
         key = policy.calendar_id

@@ -1,6 +1,7 @@
 """Thin Celery tasks: take ids, call one service. Chunks are safe to run twice."""
 
 import datetime
+import time
 
 from celery import chord, shared_task
 from django.conf import settings
@@ -29,6 +30,9 @@ def cycle_close_task(cycle_id: int, run: int) -> None:
 
 @shared_task(acks_late=True, **RETRY)
 def cycle_metrics_chunk_task(cycle_id: int, run: int, staff_ids: list[int]) -> None:
+    pause = settings.APPRAISAL["CHUNK_PAUSE_SECONDS"]
+    if pause:  # fault-injection knob for the worker-loss test; 0 in every real deployment
+        time.sleep(pause)
     services.cycle_compute_metrics(cycle_id=cycle_id, run=run, staff_ids=staff_ids)
 
 

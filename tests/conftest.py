@@ -41,11 +41,12 @@ PLAN = {
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process(request):
+def _celery_in_process(request, settings):
     """Tasks run in-process except in integration tests, which start a real worker."""
     from config.celery import app
 
     eager = request.node.get_closest_marker("integration") is None
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
     before = app.conf.task_always_eager
     app.conf.task_always_eager = eager
     app.conf.task_eager_propagates = True
@@ -56,7 +57,6 @@ def _celery_in_process(request):
 @pytest.fixture(autouse=True)
 def _site_settings(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {

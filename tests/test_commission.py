@@ -48,10 +48,11 @@ def test_order_lines_rates_high_value_and_refund_inside_the_window():
 def test_modifiers_take_the_first_band_met_and_undefined_or_unnamed_is_one():
     mods = PLAN["modifiers"]
     factors = calc.modifier_factors(mods, {"satisfaction_rate": Fraction(9, 10), "retention_rate": None}, "good")
-    assert [f for _n, _v, f in factors] == [Fraction(11, 10), 1, 1]
+    assert [(n, f) for n, _v, f in factors] == [("retention_rate", 1), ("satisfaction_rate", Fraction(11, 10)),
+                                                 ("grade", 1)]
     factors = calc.modifier_factors(mods, {"satisfaction_rate": Fraction(79, 100), "retention_rate": Fraction(1)},
                                     "not_rated")
-    assert [f for _n, _v, f in factors] == [Fraction(4, 5), Fraction(11, 10), 1]
+    assert [f for _n, _v, f in factors] == [Fraction(11, 10), Fraction(4, 5), 1]
     assert calc.band_multiplier([[0.5, 2]], Fraction(1, 10)) == 1  # no band met
 
 
@@ -141,7 +142,7 @@ def test_grade_modifier_reads_this_cycles_grade(db):
     # 100.00 × 1.10 × 0.80 = 88.00
     assert (payout.multiplier, payout.commission) == (Decimal("0.88"), Decimal("88.00"))
     labels = list(PayoutLine.objects.filter(payout=payout, kind=LineKind.MODIFIER).values_list("label", flat=True))
-    assert labels == ["Modifier satisfaction_rate = 1.0000", "Modifier retention_rate = n/a",
+    assert labels == ["Modifier retention_rate = n/a", "Modifier satisfaction_rate = 1.0000",
                       "Modifier grade = needs_improvement"]
 
 

@@ -61,8 +61,13 @@ class Command(BaseCommand):
         parser.add_argument("--anchor", type=iso_date, help="first day of the open cycle (default: this month's 1st)")
         parser.add_argument("--tickets-per-day", type=float, default=12.0, help="per service agent")
         parser.add_argument("--no-close", action="store_true", help="leave the earlier cycle open")
+        parser.add_argument("--skip-if-present", action="store_true", help="do nothing when staff exist already")
 
-    def handle(self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, **options):
+    def handle(self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, skip_if_present=False,
+               **options):
+        if skip_if_present and Staff.objects.exists():
+            self.stdout.write("demo data present already; nothing to do")
+            return
         if staff < 12:
             raise CommandError("--staff must be at least 12 (every role and team needs someone)")
         if Staff.objects.exists():

@@ -1,0 +1,129 @@
+"""PostgreSQL + Redis + a real Celery worker process (run with DATABASE_URL and CELERY_BROKER_URL set)."""
+
+import datetime
+from decimal import Decimal
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from performance.models import Appraisal, AppraisalCycle, CycleState, IndicatorResult, KciRating
+from performance.services import cycle_close, cycle_create
+from tests.test_close import make_population
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("CELERY_BROKER_URL")),
+        reason="needs DATABASE_URL=postgres://… and CELERY_BROKER_URL (the CI's second run sets both)",
+    ),
+]
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A real `celery worker` on the test database: prefork, one child, chunks of one member, each pausing."""
+    from config.celery import app
+
+    app.control.purge()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CLOSE_CHUNK_SIZE": "1",
+        "CLOSE_CHUNK_PAUSE_SECONDS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "1", "-P", "prefork",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "ready." in log.read_text(), log.read_text()
+    proc.log = log
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def pool_children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def wait_closed(cycle, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cycle.refresh_from_db()
+        if cycle.state in (CycleState.REVIEW, CycleState.FAILED):
+            return cycle
+        time.sleep(0.2)
+    raise AssertionError(f"cycle still {cycle.state} ({cycle.progress_done}/{cycle.progress_total})")
+
+
+def snapshot(cycle):
+    appraisals = sorted(Appraisal.objects.filter(cycle=cycle).values_list(
+        "staff__employee_no", "final_score", "rank", "grade", "eligible"))
+    indicators = sorted(IndicatorResult.objects.filter(appraisal__cycle=cycle).values_list(
+        "appraisal__staff__employee_no", "indicator", "raw_value", "score", "contribution"))
+    return appraisals, indicators
+
+
+def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker, agent_template):
+    assert settings.CELERY_BROKER_URL and connection.vendor == "postgresql"
+    a, _b, _c = make_population()
+    calm = cycle_create(name="calm", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    stormy = cycle_create(name="stormy", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    for cycle in (calm, stormy):
+        KciRating.objects.create(cycle=cycle, staff=a, indicator="attitude", rating=4)
+
+    # an undisturbed close through the worker
+    cycle_close(cycle=calm)
+    assert wait_closed(calm).state == CycleState.REVIEW, calm.error
+    expected = snapshot(calm)
+    assert [r[:4] for r in expected[0]] == [("E001", Decimal("66.29"), 2, "needs_improvement"),
+                                            ("E002", Decimal("100.00"), 1, "excellent"),
+                                            ("E003", Decimal("100.00"), None, "not_rated")]
+
+    # the same close, with the pool child killed in the middle of a chunk
+    received = "cycle_close_task"  # its chunks start as soon as it has run
+    seen = worker.log.read_text().count(received)
+    cycle_close(cycle=stormy)
+    deadline = time.monotonic() + 30
+    while worker.log.read_text().count(received) == seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = worker.log.read_text().count(received) - seen
+    time.sleep(0.8)  # inside the first chunk's 2 s pause: nothing of it is committed yet
+    children = pool_children(worker.pid)
+    assert children, "no pool child to kill"
+    for child in children:
+        os.kill(child, signal.SIGKILL)
+    assert before > 0
+    assert wait_closed(stormy, timeout=180).state == CycleState.REVIEW, stormy.error
+    assert "WorkerLostError" in worker.log.read_text()
+    assert snapshot(stormy) == expected
+    assert AppraisalCycle.objects.get(pk=stormy.pk).progress_done == 3
