@@ -73,3 +73,13 @@ def agent_template(db):
 def eager():
     with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """A request may leave another language active in this thread; every test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
