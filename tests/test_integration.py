@@ -1,12 +1,12 @@
 """PostgreSQL + Redis + a real Celery worker process (run with DATABASE_URL and CELERY_BROKER_URL set)."""
 
 import datetime
-from decimal import Decimal
 import os
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
