@@ -184,7 +184,8 @@ def inspection_submit(*, inspection, scores: dict, root_cause: str = "", actor) 
     else:
         inspection.inspector = actor
         inspection.status = InspectionStatus.DONE
-    inspection.score, inspection.passed, inspection.root_cause = total, passed, root_cause.strip()
+    inspection.score, inspection.passed = total, passed
+    inspection.root_cause = "" if passed else root_cause.strip()
     inspection.completed_at = timezone.now()
     inspection._history_user = actor.user
     inspection.save()

@@ -63,6 +63,19 @@ def _site_settings(settings):
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _defaults_after_flush(request):
+    """Transactional tests flush the database; put back what the data migration installs."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from django.apps import apps
+
+        from performance.defaults import install_defaults
+
+        install_defaults(apps)
+
+
 @pytest.fixture
 def agent_template(db):
     template, _ = template_load(data=AGENT_TEMPLATE)

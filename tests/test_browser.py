@@ -15,7 +15,7 @@ OUT = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("chromium") and not os.path.exists(CHROMIUM),
                        reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]

@@ -154,7 +154,7 @@ def test_close_query_count_does_not_grow_with_staff(size, agent_template, django
 test_close_query_count_does_not_grow_with_staff.counts = {}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_close_cycle_command_waits_and_export_results_writes_contract_columns(agent_template, tmp_path):
     make_population()
     call_command("create_cycle", "2026-01", "--start", "2026-01-01", "--end", "2026-02-01")
