@@ -50,8 +50,8 @@ admin.site.index_title = _("HR and finance")
 class AllOrNothingImport(ImportExportMixin):
     """Imports roll back entirely when any row fails validation (the default commits the good rows)."""
 
-    def get_import_data_kwargs(self, request, *args, **kwargs):
-        data = super().get_import_data_kwargs(request, *args, **kwargs)
+    def get_import_data_kwargs(self, **kwargs):
+        data = super().get_import_data_kwargs(**kwargs)
         data["rollback_on_validation_errors"] = True
         return data
 

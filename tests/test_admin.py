@@ -1,0 +1,89 @@
+"""Admin changelists: constant queries per page at two table sizes; imports are all or nothing."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commission.definitions import plan_load
+from commission.models import Payout
+from performance.models import Ticket
+from performance.services import cycle_close_now, cycle_create
+from tests.conftest import PLAN
+from tests.factories import ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, UserFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+def populate(n):
+    staff = [StaffFactory() for _ in range(3)]
+    for i in range(n):
+        member = staff[i % 3]
+        TicketFactory(staff=member, created_at=local(2026, 1, 1 + i % 28, 10))
+        OrderFactory(staff=member, paid_at=local(2026, 1, 1 + i % 28, 11))
+        ComplaintFactory(staff=member, handler=member)
+
+
+CHANGELISTS = ["ticket", "order", "complaint", "staff", "inspection"]
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_rows(admin_client, model):
+    url = f"/admin/performance/{model}/"
+    counts = []
+    for n in (5, 60):
+        populate(n)
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_payout_changelist_with_totals_is_constant(admin_client):
+    plan_load(data=PLAN)
+    counts = []
+    for size, month in ((3, 1), (30, 2)):
+        for _ in range(size):
+            OrderFactory(paid_at=local(2026, month, 5))
+        cycle = cycle_create(name=f"m{month}", start=datetime.date(2026, month, 1),
+                             end=datetime.date(2026, month + 1, 1), templates=[])
+        cycle_close_now(cycle=cycle)
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get(f"/admin/commission/payout/?cycle__id__exact={cycle.pk}")
+        assert response.status_code == 200
+        assert response.context["totals"]["total"] == sum(
+            Payout.objects.filter(cycle=cycle).values_list("total", flat=True), Decimal(0))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_admin_ticket_import_rolls_back_every_row_when_one_fails(admin_client):
+    StaffFactory(employee_no="E001")
+    csv_body = (b"external_id,employee_no,created_at\n"
+                b"T1,E001,2026-01-05 10:00\n"
+                b"T2,NOBODY,2026-01-05 10:00\n")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = admin_client.post("/admin/performance/ticket/import/", {
+        "import_file": SimpleUploadedFile("t.csv", csv_body, content_type="text/csv"),
+        "format": "0", "resource": "0",
+    })
+    assert response.status_code == 200
+    assert "unknown employee_no" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_estimated_count_paginator_is_bounded_for_filtered_lists(admin_client):
+    populate(5)
+    response = admin_client.get("/admin/performance/ticket/?channel__exact=chat")
+    assert response.context["cl"].result_count == 5

@@ -1,0 +1,112 @@
+"""Pages: each login sees only what it may; guessed ids answer 404; query counts stay flat."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commission.definitions import plan_load
+from commission.models import Payout
+from performance.models import Appraisal, Team
+from performance.services import cycle_close_now, cycle_create
+from tests.conftest import PLAN
+from tests.factories import OrderFactory, StaffFactory, TicketFactory, UserFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def company(agent_template):
+    plan_load(data=PLAN)
+    root = Team.objects.create(name="Root")
+    team_a = Team.objects.create(name="A", parent=root)
+    sub_a = Team.objects.create(name="A-1", parent=team_a)
+    team_b = Team.objects.create(name="B", parent=root)
+    boss = StaffFactory(employee_no="M1", role="manager", team=team_a,
+                        user=UserFactory(username="m1", groups=["Staff", "Manager"]))
+    alice = StaffFactory(employee_no="A1", team=sub_a, manager=boss)
+    bob = StaffFactory(employee_no="B1", team=team_b)
+    seller = StaffFactory(employee_no="S1", role="sales", team=team_b)
+    for member in (alice, bob):
+        for i in range(6):
+            TicketFactory(staff=member, created_at=local(2026, 1, 3 + i, 10), rating=5)
+    OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
+    cycle = cycle_create(name="2026-01", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    cycle_close_now(cycle=cycle)
+    return {"boss": boss, "alice": alice, "bob": bob, "seller": seller, "cycle": cycle}
+
+
+def as_user(client, member):
+    client.force_login(member.user)
+    return client
+
+
+def test_staff_see_their_own_breakdown_and_nobody_elses(client, company):
+    as_user(client, company["alice"])
+    mine = Appraisal.objects.get(staff=company["alice"])
+    theirs = Appraisal.objects.get(staff=company["bob"])
+    assert client.get("/me/").status_code == 200
+    assert client.get(f"/appraisals/{mine.pk}/").status_code == 200
+    assert client.get(f"/appraisals/{theirs.pk}/").status_code == 404
+    assert client.post(f"/appraisals/{theirs.pk}/appeal/", {"reason": "x"}).status_code == 404
+    assert client.get("/team/").status_code == 403
+    assert client.get("/hr/").status_code == 403
+
+
+def test_managers_see_their_subtree_only(client, company):
+    as_user(client, company["boss"])
+    alice = Appraisal.objects.get(staff=company["alice"])
+    bob = Appraisal.objects.get(staff=company["bob"])
+    assert client.get(f"/appraisals/{alice.pk}/").status_code == 200
+    assert client.get(f"/appraisals/{bob.pk}/").status_code == 404
+    page = client.get("/team/").content.decode()
+    assert "A1" in page and "B1" not in page
+    cycle = company["cycle"]
+    assert client.get(f"/team/{cycle.pk}/rate/{company['alice'].pk}/").status_code == 200
+    assert client.get(f"/team/{cycle.pk}/rate/{company['bob'].pk}/").status_code == 404
+
+
+def test_statements_are_private(client, company):
+    payout = Payout.objects.get(staff=company["seller"])
+    as_user(client, company["seller"])
+    assert client.get(f"/commission/statements/{payout.pk}/").status_code == 200
+    body = client.get(f"/commission/statements/{payout.pk}.csv").content.decode("utf-8-sig")
+    assert "summary,total,,,,,100.00" in body  # 1000.00 × 10% (no tickets: modifiers 1)
+    as_user(client, company["alice"])
+    assert client.get(f"/commission/statements/{payout.pk}/").status_code == 404
+    assert client.get(f"/commission/statements/{payout.pk}.csv").status_code == 404
+
+
+def test_each_demo_role_lands_somewhere_sensible(client, company):
+    hr = UserFactory(username="hr", groups=["HR"], is_staff=True)
+    fin = UserFactory(username="fin", groups=["Finance"], is_staff=True)
+    landings = {}
+    for user in (hr, fin, company["boss"].user, company["alice"].user):
+        client.force_login(user)
+        landings[user.username] = client.get("/", follow=True).redirect_chain[-1][0]
+    assert landings == {"hr": "/hr/", "fin": "/admin/commission/payout/", "m1": "/team/", "A1": "/me/"}
+
+
+def test_healthz_reports_database_and_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+def test_team_page_queries_do_not_grow_with_rows(client, company):
+    hr = UserFactory(username="hr2", groups=["HR"])
+    client.force_login(hr)
+    cycle = company["cycle"]
+    counts = []
+    for extra in (0, 40):
+        for i in range(extra):
+            member = StaffFactory(employee_no=f"X{i:03d}")
+            TicketFactory(staff=member, created_at=local(2026, 1, 9, 10))
+        if extra:
+            cycle_close_now(cycle=cycle)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/team/?cycle={cycle.pk}").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+    assert Decimal(Appraisal.objects.filter(cycle=cycle).count()) > 40
