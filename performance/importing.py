@@ -9,9 +9,11 @@ count the header as row 1, as a spreadsheet shows them.
 
 import codecs
 import contextlib
+import functools
 import csv
 import datetime
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -136,23 +138,34 @@ def _read_xlsx(path: Path):
 
 
 def _text(v) -> str:
+    if v.__class__ is str:
+        return v.strip()
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return str(v).strip()
 
 
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def parse_datetime(v) -> datetime.datetime:
+    """ISO 8601 (a space or T between date and time); without an offset it is in TIME_ZONE."""
     if isinstance(v, datetime.datetime):
         dt = v
     else:
         s = _text(v)
         try:
-            dt = datetime.datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s else s)
+            dt = _fromisoformat(s)
         except ValueError:
             raise ValueError(_("%(v)r is not an ISO 8601 date-time") % {"v": s}) from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        dt = dt.replace(tzinfo=_zone(settings.TIME_ZONE))
     return dt
+
+
+_fromisoformat = datetime.datetime.fromisoformat
 
 
 def parse_date(v) -> datetime.date:
@@ -271,11 +284,12 @@ class Schema:
         return {col.name: header.index(col.name) for col in self.columns if col.name in header}
 
     def parse(self, number, values, index, errors) -> dict | None:
-        row, ok = {}, True
+        """A dict of parsed values, or None after logging every bad cell of the row."""
+        row, ok, n = {}, True, len(values)
         for col in self.columns:
             i = index.get(col.name)
-            raw = values[i] if i is not None and i < len(values) else ""
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
+            raw = values[i] if i is not None and i < n else ""
+            if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
                 if col.required:
                     errors.add(number, col.name, _("required value missing"))
                     ok = False
@@ -299,7 +313,7 @@ class Staging:
         self.model = model
         self.fields = [model._meta.get_field(f) for f in fields]
         self.extra = extra or {}
-        self.table = f"stage_{model._meta.db_table}"
+        self.table = f"stage_{model._meta.db_table}_{uuid.uuid4().hex[:12]}"
         self.pg = connection.vendor == "postgresql"
         self.count = 0
 
@@ -312,14 +326,20 @@ class Staging:
         cols = ["_row integer"] + [f"{qn(f.column)} {f.db_type(connection)}" for f in self.fields]
         cols += [f"{qn(name)} {sqltype}" for name, sqltype in self.extra.items()]
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {self.table}")
-            cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(cols)})")
+            # PostgreSQL: an UNLOGGED table, not a TEMP one (temp tables live in the small
+            # per-session temp_buffers and spill to disk). Created inside the import's
+            # transaction, it disappears with a rollback as well as with the final DROP.
+            kind = "UNLOGGED" if self.pg else "TEMP"
+            cur.execute(f"CREATE {kind} TABLE {self.table} ({', '.join(cols)})")
         self._cursor = connection.cursor()
         if self.pg:
+            # binary COPY: timestamps and numbers travel as machine values, not text to format and parse
             self._copy_cm = self._cursor.cursor.copy(
-                f"COPY {self.table} ({', '.join(qn(c) for c in self.columns)}) FROM STDIN"
+                f"COPY {self.table} ({', '.join(qn(c) for c in self.columns)}) FROM STDIN (FORMAT BINARY)"
             )
             self._copy = self._copy_cm.__enter__()
+            self._copy.set_types(["int4", *[_pg_type(f.db_type(connection)) for f in self.fields],
+                                  *[_pg_type(t) for t in self.extra.values()]])
         else:
             self._batch = []
         return self
@@ -378,14 +398,37 @@ class Staging:
         for name, expr in (select_extra or {}).items():
             names.append(name)
             select.append(expr)
-        updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in names if c != key)
         with connection.cursor() as cur:
-            cur.execute(
-                f"INSERT INTO {qn(target)} ({', '.join(qn(c) for c in names)}) "
-                f"SELECT {', '.join(select)} FROM {self.table} s {joins} WHERE true "
-                f"ON CONFLICT ({qn(key)}) DO UPDATE SET {updates}"
-            )
+            if self.pg:
+                # An UPDATE of the rows that changed, then a plain INSERT of the new ones: cheaper
+                # than ON CONFLICT's speculative insertion, and an unchanged re-import writes nothing.
+                rows = f"SELECT {', '.join(f'{e} AS {qn(n)}' for e, n in zip(select, names))} FROM {self.table} s {joins}"
+                others = [c for c in names if c != key]
+                cur.execute(
+                    f"UPDATE {qn(target)} t SET {', '.join(f'{qn(c)} = n.{qn(c)}' for c in others)} FROM ({rows}) n "
+                    f"WHERE t.{qn(key)} = n.{qn(key)} AND ({', '.join(f't.{qn(c)}' for c in others)}) "
+                    f"IS DISTINCT FROM ({', '.join(f'n.{qn(c)}' for c in others)})"
+                )
+                cur.execute(
+                    f"INSERT INTO {qn(target)} ({', '.join(qn(c) for c in names)}) SELECT * FROM ({rows}) n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {qn(target)} t WHERE t.{qn(key)} = n.{qn(key)})"
+                )
+            else:
+                updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in names if c != key)
+                cur.execute(
+                    f"INSERT INTO {qn(target)} ({', '.join(qn(c) for c in names)}) "
+                    f"SELECT {', '.join(select)} FROM {self.table} s {joins} WHERE true "
+                    f"ON CONFLICT ({qn(key)}) DO UPDATE SET {updates}"
+                )
             cur.execute(f"DROP TABLE {self.table}")
+
+
+PG_TYPES = {"timestamp with time zone": "timestamptz", "integer": "int4", "bigint": "int8", "smallint": "int2",
+            "boolean": "bool", "varchar": "varchar", "text": "text", "numeric": "numeric", "date": "date"}
+
+
+def _pg_type(db_type: str) -> str:
+    return PG_TYPES[db_type.split("(")[0].strip()]
 
 
 # --- locks ---------------------------------------------------------------------------------
