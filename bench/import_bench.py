@@ -20,7 +20,7 @@ from common import line, reset_database, run_child, setup  # noqa: E402
 
 def generate(path: Path, rows: int, staff: int, seed: int = 1):
     rng = random.Random(seed)
-    start = datetime.datetime(2026, 1, 1, 8)
+    start = datetime.datetime(2026, 1, 1, 8)  # noqa: DTZ001 - naive on purpose: read in TIME_ZONE
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["external_id", "employee_no", "kind", "channel", "customer_id", "created_at",

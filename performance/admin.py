@@ -24,6 +24,7 @@ from .models import (
     BusinessCalendar,
     CalendarDay,
     Complaint,
+    ComplaintPause,
     CycleState,
     Indicator,
     IndicatorResult,
@@ -167,6 +168,11 @@ class ComplaintQueue(admin.SimpleListFilter):
         return queryset
 
 
+class ComplaintPauseInline(admin.TabularInline):
+    model = ComplaintPause
+    extra = 0
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(AllOrNothingImport, BigTableAdmin):
     resource_classes = [ComplaintResource]
@@ -176,7 +182,9 @@ class ComplaintAdmin(AllOrNothingImport, BigTableAdmin):
     search_fields = ["=external_id", "=staff__employee_no", "=customer_id"]
     list_select_related = ["staff", "handler"]
     raw_id_fields = ["staff", "handler"]
-    readonly_fields = ["first_response_due", "resolution_due", "first_response_breached_at", "resolution_breached_at"]
+    readonly_fields = ["first_response_due", "resolution_due", "paused_minutes", "first_response_breached_at",
+                       "resolution_breached_at", "first_response_escalated_at", "resolution_escalated_at"]
+    inlines = [ComplaintPauseInline]
     ordering = ["-received_at"]
 
     @admin.display(description=_("breached"), boolean=True)
@@ -187,11 +195,12 @@ class ComplaintAdmin(AllOrNothingImport, BigTableAdmin):
     def closed_loop(self, obj):
         return obj.closed
 
-    def save_model(self, request, obj, form, change):
-        from .complaints import DueTimes
+    def save_related(self, request, form, formsets, change):
+        """Due times follow the priority, the policy, the calendar and the pauses."""
+        super().save_related(request, form, formsets, change)
+        from .complaints import complaints_recompute_due
 
-        obj.first_response_due, obj.resolution_due = DueTimes().for_complaint(obj.priority, obj.received_at)
-        super().save_model(request, obj, form, change)
+        complaints_recompute_due(Complaint.objects.filter(pk=form.instance.pk))
 
 
 class WorkingPeriodInline(admin.TabularInline):

@@ -48,14 +48,14 @@ class DueTimes:
             self._calendars[key] = calendar_spec(policy.calendar)
         return self._calendars[key]
 
-    def for_complaint(self, priority, received_at):
+    def for_complaint(self, priority, received_at, pauses=()):
         policy = self.policies.get(priority)
         if policy is None:
             return None, None
         cal = self.calendar(policy)
         return (
-            sla.due_at(received_at, policy.first_response_minutes, policy.clock, cal),
-            sla.due_at(received_at, policy.resolution_minutes, policy.clock, cal),
+            sla.due_at(received_at, policy.first_response_minutes, policy.clock, cal, pauses),
+            sla.due_at(received_at, policy.resolution_minutes, policy.clock, cal, pauses),
         )
 
 
@@ -64,18 +64,26 @@ def complaints_recompute_due(queryset=None) -> int:
     """Recompute due times, e.g. after a policy or the calendar changed."""
     due = DueTimes()
     qs = queryset if queryset is not None else Complaint.objects.all()
+    now = timezone.now()
     changed = []
-    for c in qs.only("id", "priority", "received_at", "first_response_due", "resolution_due").iterator(chunk_size=2000):
-        first, resolution = due.for_complaint(c.priority, c.received_at)
-        if (first, resolution) != (c.first_response_due, c.resolution_due):
-            c.first_response_due, c.resolution_due = first, resolution
+    fields = ("id", "priority", "received_at", "first_response_due", "resolution_due", "paused_minutes")
+    for c in qs.only(*fields).prefetch_related("pauses").iterator(chunk_size=2000):
+        pauses = [(p.start, p.end) for p in c.pauses.all()]
+        first, resolution = due.for_complaint(c.priority, c.received_at, pauses)
+        paused = sla.paused_minutes(pauses, now)
+        if (first, resolution, paused) != (c.first_response_due, c.resolution_due, c.paused_minutes):
+            c.first_response_due, c.resolution_due, c.paused_minutes = first, resolution, paused
             changed.append(c)
-    Complaint.objects.bulk_update(changed, ["first_response_due", "resolution_due"], batch_size=2000)
+    Complaint.objects.bulk_update(changed, ["first_response_due", "resolution_due", "paused_minutes"], batch_size=2000)
     return len(changed)
 
 
 def complaints_mark_breaches(*, now=None) -> dict:
-    """Flag new breaches set-based (idempotent: already flagged rows are skipped) and escalate."""
+    """Flag new breaches set-based, the moment they are seen (idempotent: flagged rows are skipped).
+
+    Escalation emails (handler and manager) wait for working hours on the default calendar:
+    outside them breaches are flagged and the emails go at the first tick inside them.
+    """
     now = now or timezone.now()
     first = Q(first_response_breached_at__isnull=True) & (
         Q(first_response_at__gt=F("first_response_due")) | Q(first_response_at__isnull=True, first_response_due__lt=now)
@@ -84,16 +92,29 @@ def complaints_mark_breaches(*, now=None) -> dict:
         Q(resolved_at__gt=F("resolution_due")) | Q(resolved_at__isnull=True, resolution_due__lt=now)
     )
     with transaction.atomic():
-        new_first = list(Complaint.objects.filter(first).select_related("handler__manager").select_for_update(of=("self",)))
-        new_resolution = list(Complaint.objects.filter(resolution).values_list("pk", flat=True))
-        Complaint.objects.filter(pk__in=[c.pk for c in new_first]).update(first_response_breached_at=now)
-        Complaint.objects.filter(pk__in=new_resolution).update(resolution_breached_at=now)
-    breached = {c.pk: c for c in new_first}
-    for c in Complaint.objects.filter(pk__in=new_resolution).select_related("handler__manager"):
-        breached[c.pk] = c
-    for c in breached.values():
+        n_first = Complaint.objects.filter(first).update(first_response_breached_at=now)
+        n_resolution = Complaint.objects.filter(resolution).update(resolution_breached_at=now)
+    escalated = 0
+    if sla.is_working(now, calendar_spec(None)):
+        escalated = complaints_escalate(now=now)
+    return {"first_response": n_first, "resolution": n_resolution, "escalated": escalated}
+
+
+def complaints_escalate(*, now) -> int:
+    """Email every flagged breach not yet escalated, then record that it was."""
+    pending = Complaint.objects.filter(
+        Q(first_response_breached_at__isnull=False, first_response_escalated_at__isnull=True)
+        | Q(resolution_breached_at__isnull=False, resolution_escalated_at__isnull=True)
+    ).select_related("handler__manager")
+    pending = list(pending)
+    for c in pending:
         _escalate(c)
-    return {"first_response": len(new_first), "resolution": len(new_resolution)}
+    ids = [c.pk for c in pending]
+    Complaint.objects.filter(pk__in=ids, first_response_breached_at__isnull=False,
+                             first_response_escalated_at__isnull=True).update(first_response_escalated_at=now)
+    Complaint.objects.filter(pk__in=ids, resolution_breached_at__isnull=False,
+                             resolution_escalated_at__isnull=True).update(resolution_escalated_at=now)
+    return len(pending)
 
 
 def _escalate(complaint: Complaint) -> None:

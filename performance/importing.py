@@ -9,9 +9,9 @@ count the header as row 1, as a spreadsheet shows them.
 
 import codecs
 import contextlib
-import functools
 import csv
 import datetime
+import functools
 import io
 import uuid
 from collections.abc import Iterator

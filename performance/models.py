@@ -244,6 +244,9 @@ class Complaint(models.Model):
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     first_response_breached_at = models.DateTimeField(_("first response breach flagged"), null=True, blank=True)
     resolution_breached_at = models.DateTimeField(_("resolution breach flagged"), null=True, blank=True)
+    first_response_escalated_at = models.DateTimeField(_("first response breach escalated"), null=True, blank=True)
+    resolution_escalated_at = models.DateTimeField(_("resolution breach escalated"), null=True, blank=True)
+    paused_minutes = models.PositiveIntegerField(_("minutes paused (waiting on the customer)"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("complaint")
@@ -261,6 +264,22 @@ class Complaint(models.Model):
     def closed(self) -> bool:
         """Closed loop: resolved and the customer's confirmation recorded."""
         return self.resolved_at is not None and self.confirmed_at is not None
+
+
+class ComplaintPause(models.Model):
+    """Time spent waiting on the customer: it does not count against the SLA."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="pauses")
+    start = models.DateTimeField(_("paused from"))
+    end = models.DateTimeField(_("paused until"), null=True, blank=True, help_text=_("empty while still waiting"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("pause")
+        verbose_name_plural = _("pauses")
+        ordering = ["start"]
+        constraints = [models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
+                                              name="pause_end_after_start")]
 
 
 # --- Appraisal -----------------------------------------------------------------

@@ -64,13 +64,17 @@ def test_marking_breaches_is_idempotent_and_escalates_to_the_manager():
                      first_response_due=local(2026, 1, 9, 12), resolution_due=local(2026, 1, 9, 18))
     ComplaintFactory(handler=handler, received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
                      first_response_due=local(2026, 1, 10, 10), resolution_due=local(2026, 1, 12, 10))
-    now = local(2026, 1, 9, 13)
-    assert complaints_mark_breaches(now=now) == {"first_response": 1, "resolution": 0}
-    assert complaints_mark_breaches(now=now) == {"first_response": 0, "resolution": 0}
+    evening = local(2026, 1, 9, 20)  # Friday evening: flagged now, escalated on Monday morning
+    assert complaints_mark_breaches(now=evening) == {"first_response": 1, "resolution": 1, "escalated": 0}
+    assert mail.outbox == []
+    monday = local(2026, 1, 12, 9, 5)
+    assert complaints_mark_breaches(now=monday) == {"first_response": 0, "resolution": 0, "escalated": 1}
+    assert complaints_mark_breaches(now=monday) == {"first_response": 0, "resolution": 0, "escalated": 0}
+    now = evening
     assert len(mail.outbox) == 1
     assert set(mail.outbox[0].to) == {"h@example.com", "boss@example.com"}
     breached = Complaint.objects.get(priority="urgent")
-    assert breached.first_response_breached_at == now and breached.resolution_breached_at is None
+    assert breached.first_response_breached_at == now and breached.first_response_escalated_at == monday
 
 
 @pytest.mark.django_db
@@ -91,3 +95,22 @@ def test_export_complaints_flags_and_closed_loop(tmp_path):
                                     "resolution_breached", "closed_loop")} == {
         "external_id": "A", "received_at": "2026-01-09T10:00:00+08:00", "first_response_due": "2026-01-09T10:30:00+08:00",
         "first_response_breached": "true", "resolution_breached": "false", "closed_loop": "true"}
+
+
+def test_paused_time_does_not_count_and_a_running_pause_stops_the_clock():
+    # received Mon 10:00, 2 working hours; paused 10:30–11:30 → due 13:00
+    pauses = [(local(2026, 1, 12, 10, 30), local(2026, 1, 12, 11, 30))]
+    assert sla.due_at(local(2026, 1, 12, 10), 120, "working", CAL, pauses) == local(2026, 1, 12, 13)
+    # a pause across the evening only costs its working part
+    pauses = [(local(2026, 1, 12, 17), local(2026, 1, 13, 10))]
+    assert sla.due_at(local(2026, 1, 12, 16), 120, "working", CAL, pauses) == local(2026, 1, 13, 11)
+    # calendar hours: the pause is simply added
+    pauses = [(local(2026, 1, 12, 12), local(2026, 1, 12, 14))]
+    assert sla.due_at(local(2026, 1, 12, 10), 24 * 60, "calendar", CAL, pauses) == local(2026, 1, 13, 12)
+    assert sla.due_at(local(2026, 1, 12, 10), 120, "working", CAL, [(local(2026, 1, 12, 10, 30), None)]) is None
+    assert sla.paused_minutes([(local(2026, 1, 12, 10, 30), local(2026, 1, 12, 11, 30))], None) == 60
+
+
+def test_is_working():
+    assert sla.is_working(local(2026, 1, 12, 9), CAL) and not sla.is_working(local(2026, 1, 12, 18), CAL)
+    assert not sla.is_working(local(2026, 1, 10, 12), CAL)
