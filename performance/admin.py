@@ -23,6 +23,7 @@ from .models import (
     AppraisalTemplate,
     BusinessCalendar,
     CalendarDay,
+    CalibrationRound,
     Complaint,
     ComplaintPause,
     CycleState,
@@ -526,6 +527,13 @@ class ScorecardAdmin(SimpleHistoryAdmin):
     list_display = ["code", "version", "name", "pass_mark", "active"]
     inlines = [ScorecardItemInline]
     save_as = True
+
+
+@admin.register(CalibrationRound)
+class CalibrationRoundAdmin(admin.ModelAdmin):
+    list_display = ["name", "scorecard", "created_at", "open"]
+    raw_id_fields = ["tickets"]
+    list_filter = ["open"]
 
 
 @admin.register(Inspection)

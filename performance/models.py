@@ -642,3 +642,33 @@ class InspectionScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["inspection", "item", "review"], name="inspection_item_unique")]
+
+
+class CalibrationRound(models.Model):
+    """Tickets every inspector scores blind, to see who is strict and who is lenient."""
+
+    name = models.CharField(_("name"), max_length=100)
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT)
+    tickets = models.ManyToManyField(Ticket, verbose_name=_("tickets"), related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    open = models.BooleanField(_("open for scoring"), default=True)
+
+    class Meta:
+        verbose_name = _("calibration round")
+        verbose_name_plural = _("calibration rounds")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class CalibrationScore(models.Model):
+    round = models.ForeignKey(CalibrationRound, on_delete=models.CASCADE, related_name="scores")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    inspector = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ScorecardItem, on_delete=models.CASCADE, related_name="+")
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "ticket", "inspector", "item"],
+                                               name="calibration_score_unique")]

@@ -233,3 +233,78 @@ def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspecti
         sampled_at=timezone.now(), window_start=inspection.window_start, window_end=inspection.window_end,
         pooled=inspection.pooled,
     )
+
+
+# --- calibration and the QA dashboard -----------------------------------------------------
+
+
+def calibration_pending(inspector):
+    """(round, ticket) pairs this inspector has not scored yet, in open rounds."""
+    from .models import CalibrationRound, CalibrationScore
+
+    done = set(CalibrationScore.objects.filter(inspector=inspector).values_list("round_id", "ticket_id"))
+    out = []
+    for rnd in CalibrationRound.objects.filter(open=True).prefetch_related("tickets"):
+        out.extend((rnd, t) for t in rnd.tickets.all() if (rnd.pk, t.pk) not in done and t.staff_id != inspector.pk)
+    return out
+
+
+@transaction.atomic
+def calibration_score(*, round, ticket, inspector, scores: dict):
+    from .models import CalibrationScore
+
+    if not round.open:
+        raise ValidationError(_("This calibration round is closed."))
+    _score(round.scorecard, scores)  # the same checks as a real inspection
+    CalibrationScore.objects.filter(round=round, ticket=ticket, inspector=inspector).delete()
+    CalibrationScore.objects.bulk_create(
+        CalibrationScore(round=round, ticket=ticket, inspector=inspector, item_id=item, score=s)
+        for item, s in scores.items()
+    )
+
+
+def calibration_drift(round) -> list[dict]:
+    """Per inspector and item: mean of (their score − the group's mean for that ticket and item).
+
+    Negative = stricter than the group, positive = more lenient.
+    """
+    from collections import defaultdict
+
+    from .models import CalibrationScore
+
+    rows = list(CalibrationScore.objects.filter(round=round, score__isnull=False)
+                .values_list("ticket_id", "item_id", "inspector_id", "score"))
+    by_cell = defaultdict(list)
+    for ticket, item, inspector, score in rows:
+        by_cell[(ticket, item)].append((inspector, Fraction(score)))
+    deviations = defaultdict(list)
+    for (_ticket, item), scored in by_cell.items():
+        if len(scored) < 2:
+            continue
+        mean = sum(s for _i, s in scored) / len(scored)
+        for inspector, s in scored:
+            deviations[(inspector, item)].append(s - mean)
+    names = dict(Staff.objects.filter(pk__in={k[0] for k in deviations}).values_list("pk", "name"))
+    items = dict(round.scorecard.items.values_list("pk", "name"))
+    return [
+        {"inspector": names[i], "item": items[it], "drift": round_half_up(sum(d) / len(d), 2), "n": len(d)}
+        for (i, it), d in sorted(deviations.items(), key=lambda kv: (names[kv[0][0]], kv[0][1]))
+    ]
+
+
+def qa_dashboard(start, end) -> dict:
+    """Pass rate by team and by inspector, and the mean score per rubric item, over [start, end)."""
+    from django.db.models import Avg
+
+    s, e = window_bounds(start, end)
+    done = Inspection.objects.filter(ticket__created_at__gte=s, ticket__created_at__lt=e,
+                                     status__in=[InspectionStatus.DONE, InspectionStatus.REVIEWED])
+
+    def rate(group):
+        rows = done.values(group).annotate(n=Count("id"), ok=Count("id", filter=Q(passed=True))).order_by(group)
+        return [(r[group] or "—", r["n"], round_half_up(Fraction(r["ok"] * 100, r["n"]), 1)) for r in rows]
+
+    items = (InspectionScore.objects.filter(inspection__in=done, review=False, score__isnull=False)
+             .values("item__name").annotate(mean=Avg("score"), n=Count("id")).order_by("item__name"))
+    return {"by_team": rate("ticket__staff__team__name"), "by_inspector": rate("inspector__name"),
+            "by_item": [(r["item__name"], r["n"], round_half_up(Fraction(r["mean"]), 2)) for r in items]}

@@ -15,5 +15,6 @@ urlpatterns = [
     path("team/<int:cycle_id>/rate/<int:staff_id>/", views.kci_form, name="kci-form"),
     path("hr/", views.hr_dashboard, name="hr-dashboard"),
     path("qa/", views.qa_queue, name="qa-queue"),
+    path("qa/dashboard/", views.qa_dashboard, name="qa-dashboard"),
     path("qa/inspections/<int:pk>/dispute/", views.inspection_dispute, name="inspection-dispute"),
 ]

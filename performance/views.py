@@ -1,3 +1,4 @@
+import datetime
 from collections import Counter
 from decimal import Decimal
 
@@ -289,23 +290,63 @@ def qa_queue(request):
     pending = Inspection.objects.filter(
         Q(inspector=me, status=InspectionStatus.PENDING) | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=me)
     ).exclude(ticket__staff=me).select_related("ticket__staff", "scorecard").order_by("status", "sampled_at", "id")
-    inspection = pending.first()
     errors = []
+    calibration = qa.calibration_pending(me)
+    if calibration:
+        rnd, ticket = calibration[0]
+        items = list(rnd.scorecard.items.all())
+        if request.method == "POST" and request.POST.get("calibration") == f"{rnd.pk}-{ticket.pk}":
+            try:
+                scores = {i.pk: _item_score(request, i) for i in items}
+                qa.calibration_score(round=rnd, ticket=ticket, inspector=me, scores=scores)
+                messages.success(request, _("Calibration score for %(t)s saved.") % {"t": ticket.external_id})
+                return redirect("qa-queue")
+            except (ValidationError, ArithmeticError) as exc:
+                errors = getattr(exc, "messages", [_("Enter a number.")])
+        return render(request, "performance/qa_queue.html", {
+            "calibration": rnd, "ticket": ticket, "items": items, "errors": errors,
+            "remaining": len(calibration) + pending.count(),
+        })
+    inspection = pending.first()
     if request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
-        scores = {}
-        for item in inspection.scorecard.items.all():
-            raw = request.POST.get(f"item_{item.pk}", "").strip()
-            scores[item.pk] = None if raw in ("", "na") else Decimal(raw)
         try:
+            scores = {item.pk: _item_score(request, item) for item in inspection.scorecard.items.all()}
             qa.inspection_submit(inspection=inspection, scores=scores, root_cause=request.POST.get("root_cause", ""),
                                  actor=me)
             messages.success(request, _("Inspection of %(t)s saved.") % {"t": inspection.ticket.external_id})
             return redirect("qa-queue")
         except ValidationError as exc:
             errors = exc.messages
+        except ArithmeticError:
+            errors = [_("Enter a number.")]
     return render(request, "performance/qa_queue.html", {
         "inspection": inspection, "remaining": pending.count(), "errors": errors,
         "items": inspection.scorecard.items.all() if inspection else [],
+    })
+
+
+def _item_score(request, item):
+    raw = request.POST.get(f"item_{item.pk}", "").strip()
+    return None if raw in ("", "na") else Decimal(raw)
+
+
+@login_required
+def qa_dashboard(request):
+    """Pass rate by team, inspector and rubric item; calibration drift between inspectors."""
+    _require(request, "QA", "HR")
+    today = timezone.localdate()
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("start", ""))
+        end = datetime.date.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        end = today + datetime.timedelta(days=1)
+        start = end - datetime.timedelta(days=90)
+    from .models import CalibrationRound
+
+    rounds = list(CalibrationRound.objects.select_related("scorecard")[:5])
+    return render(request, "performance/qa_dashboard.html", {
+        "start": start, "end": end, **qa.qa_dashboard(start, end),
+        "rounds": [(r, qa.calibration_drift(r)) for r in rounds],
     })
 
 

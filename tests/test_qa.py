@@ -111,3 +111,26 @@ def test_qa_sample_command_and_export(tmp_path):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("ticket,employee_no,sampled_at,status,score,passed")
     assert len(lines) == 5
+
+
+def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
+    from performance.models import CalibrationRound, Scorecard
+    from performance.qa import calibration_drift, calibration_pending, calibration_score
+
+    strict, lenient, middle = (StaffFactory(employee_no=f"Q{i}", name=n) for i, n in enumerate(["严", "宽", "中"]))
+    TicketFactory(external_id="CAL1", created_at=local(2026, 1, 6, 10))
+    card = Scorecard.objects.get(code="default")
+    rnd = CalibrationRound.objects.create(name="Jan", scorecard=card)
+    rnd.tickets.set(Ticket.objects.filter(external_id="CAL1"))
+    speed = card.items.get(code="speed").pk
+    assert len(calibration_pending(strict)) == 1
+    for member, score in ((strict, 60), (lenient, 90), (middle, 75)):
+        calibration_score(round=rnd, ticket=rnd.tickets.get(), inspector=member, scores={speed: score})
+    assert calibration_pending(strict) == []
+    drift = {(d["inspector"], d["item"]): d["drift"] for d in calibration_drift(rnd)}
+    # group mean 75: strict −15, lenient +15, middle 0
+    assert drift == {("严", "Response speed"): -15, ("宽", "Response speed"): 15, ("中", "Response speed"): 0}
+    hr = UserFactory(username="hr-qa", groups=["HR"])
+    client.force_login(hr)
+    page = client.get("/qa/dashboard/").content.decode()
+    assert "-15.00" in page and "Calibration drift" in page
