@@ -12,7 +12,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .definitions import version_to_yaml
-from .models import CommissionPlan, ExportBatch, Payout, PayoutLine, PayoutStatus, PlanRate, PlanVersion
+from .models import (
+    CommissionPlan,
+    CycleBudget,
+    ExportBatch,
+    Payout,
+    PayoutLine,
+    PayoutStatus,
+    PlanRate,
+    PlanVersion,
+    StatementQuery,
+)
 from .resources import PayoutResource
 
 
@@ -125,8 +135,11 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
             qs = response.context_data["cl"].queryset
         except (AttributeError, KeyError):
             return response
-        response.context_data["totals"] = qs.aggregate(
-            gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total"))
+        from performance.money import round_money
+
+        sums = qs.aggregate(gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"),
+                            total=Sum("total"))
+        response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
         return response
 
     def _run(self, request, fn, **kwargs):
@@ -189,6 +202,48 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
         return response
+
+
+@admin.register(CycleBudget)
+class CycleBudgetAdmin(SimpleHistoryAdmin):
+    list_display = ["cycle", "amount", "note", "check_link"]
+    list_select_related = ["cycle"]
+
+    @admin.display(description=_("budget check"))
+    def check_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}">{}</a>', reverse("budget", args=[obj.cycle_id]), _("open"))
+
+
+class StatementQueryForm(forms.ModelForm):
+    adjustment = forms.DecimalField(label=_("adjustment to add (optional)"), required=False, max_digits=14,
+                                    decimal_places=2)
+
+    class Meta:
+        model = StatementQuery
+        fields = ["answer"]
+
+
+@admin.register(StatementQuery)
+class StatementQueryAdmin(SimpleHistoryAdmin):
+    form = StatementQueryForm
+    list_display = ["payout", "status", "asked_at", "answered_by"]
+    list_filter = ["status", "payout__cycle"]
+    list_select_related = ["payout__staff", "payout__cycle", "payout__plan", "answered_by"]
+    readonly_fields = ["payout", "line", "question", "asked_at", "status", "answered_by", "answered_at"]
+    fields = ["payout", "line", "question", "asked_at", "answer", "adjustment", "status", "answered_by", "answered_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.statement_query_answer(query=obj, answer=form.cleaned_data["answer"], actor=request.user,
+                                            adjustment=form.cleaned_data.get("adjustment"))
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 
 
 @admin.register(ExportBatch)

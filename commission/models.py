@@ -193,3 +193,41 @@ class ExportBatch(models.Model):
         verbose_name = _("payroll export")
         verbose_name_plural = _("payroll exports")
         ordering = ["-exported_at"]
+
+
+class CycleBudget(models.Model):
+    """What finance planned to pay for a cycle, checked before approval."""
+
+    cycle = models.OneToOneField(AppraisalCycle, on_delete=models.CASCADE, related_name="budget")
+    amount = models.DecimalField(_("budget"), **MONEY_FIELD)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("cycle budget")
+        verbose_name_plural = _("cycle budgets")
+
+
+class QueryStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+
+
+class StatementQuery(models.Model):
+    """A staff member's question on a line of their statement, answered by finance."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="queries")
+    line = models.ForeignKey(PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries")
+    question = models.TextField(_("question"))
+    answer = models.TextField(_("answer"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN)
+    asked_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("statement query")
+        verbose_name_plural = _("statement queries")
+        ordering = ["-asked_at"]

@@ -1,11 +1,16 @@
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from performance.models import AppraisalCycle
 from performance.selectors import visible_staff
 
+from . import services
 from .models import Payout
 
 
@@ -26,9 +31,29 @@ def my_statements(request):
 @login_required
 def statement(request, pk):
     payout = get_object_or_404(_payouts(request.user), pk=pk)
-    lines = payout.lines.select_related("order", "source_cycle").order_by("position", "id")
+    lines = list(payout.lines.select_related("order", "source_cycle").order_by("position", "id"))
+    mine = getattr(request.user, "staff", None) == payout.staff
+    if request.method == "POST" and mine:
+        line = next((x for x in lines if str(x.pk) == request.POST.get("line")), None)
+        try:
+            services.statement_query_ask(payout=payout, line=line, question=request.POST.get("question", ""),
+                                         actor=request.user)
+            messages.success(request, _("Your question was sent to finance."))
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        return redirect("statement", pk=pk)
     template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
-    return render(request, template, {"payout": payout, "lines": lines})
+    return render(request, template, {"payout": payout, "lines": lines, "mine": mine,
+                                      "queries": payout.queries.select_related("line")})
+
+
+@login_required
+def budget(request, cycle_id):
+    """Before approval: the cycle's total against the previous cycle and the budget."""
+    if not (request.user.is_superuser or request.user.groups.filter(name="Finance").exists()):
+        raise PermissionDenied
+    cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
+    return render(request, "commission/budget.html", {"cycle": cycle, **services.budget_check(cycle)})
 
 
 @login_required

@@ -209,3 +209,83 @@ def test_loading_a_changed_plan_makes_a_new_version_and_cycles_keep_theirs(db):
     assert (created, v2.version) == (True, 2)
     assert list(cycle.cycle_plans.values_list("plan_version__version", flat=True)) == [1]
     assert list(month(2026, 2).cycle_plans.values_list("plan_version__version", flat=True)) == [2]
+
+
+def test_quarterly_plan_pays_on_the_cycle_that_ends_the_quarter_over_the_whole_quarter(db):
+    plan_load(data={**PLAN, "period": "quarterly", "modifiers": {}})
+    seller = StaffFactory(employee_no="S010", role="sales")
+    for month_no in (1, 2, 3):
+        OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, month_no, 10))
+    cycles = [month(2026, m) for m in (1, 2, 3)]
+    for cycle in cycles:
+        cycle_close_now(cycle=cycle)
+    assert [Payout.objects.filter(cycle=c).count() for c in cycles] == [0, 0, 1]
+    assert Payout.objects.get(cycle=cycles[2]).commission == Decimal("300.00")  # 3 × 1000 × 10%
+
+
+def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
+    from commission.models import CycleBudget, StatementQuery
+    from commission.services import budget_check, statement_query_answer, statement_query_ask
+
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S011", role="sales", name="韩梅梅")
+    OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 10))
+    OrderFactory(staff=seller, amount=Decimal("3000.00"), paid_at=local(2026, 2, 10))
+    jan, feb = month(2026, 1), month(2026, 2)
+    cycle_close_now(cycle=jan)
+    cycle_close_now(cycle=feb)
+    CycleBudget.objects.create(cycle=feb, amount=Decimal("250.00"))
+    check = budget_check(feb)
+    assert (check["total"], check["previous_total"], check["change"], check["over_budget"]) == (
+        Decimal("300.00"), Decimal("100.00"), Decimal("200.00"), True)
+    assert check["changes"] == [{"staff": "韩梅梅", "before": Decimal("100.00"), "now": Decimal("300.00"),
+                                 "change": Decimal("200.00")}]
+    payout = Payout.objects.get(cycle=feb)
+    query = statement_query_ask(payout=payout, line=payout.lines.first(), question="Why 10%?", actor=seller.user)
+    finance = UserFactory(username="fin2", groups=["Finance"])
+    statement_query_answer(query=query, answer="Cloud servers earn 10%; a goodwill 12.50 added.", actor=finance,
+                           adjustment=Decimal("12.50"))
+    payout.refresh_from_db()
+    assert (payout.adjustments, payout.total) == (Decimal("12.50"), Decimal("312.50"))
+    assert StatementQuery.objects.get().status == "answered"
+    # an adjustment survives a recompute
+    cycle_close_now(cycle=feb)
+    payout.refresh_from_db()
+    assert (payout.adjustments, payout.total) == (Decimal("12.50"), Decimal("312.50"))
+    client.force_login(finance)
+    page = client.get(f"/commission/budget/{feb.pk}/").content.decode()
+    assert "312.50" in page, page[page.find("budget-total") - 50:][:300]
+    client.force_login(seller.user)
+    assert client.get(f"/commission/budget/{feb.pk}/").status_code == 403
+
+
+def test_finance_approves_and_downloads_payroll_xlsx_and_csv_in_the_admin(db, client):
+    from openpyxl import load_workbook
+
+    from commission.models import ExportBatch
+
+    plan_load(data=PLAN)
+    for i in range(2):
+        OrderFactory(staff=StaffFactory(employee_no=f"S02{i}", role="sales"), amount=Decimal("1000.00"),
+                     paid_at=local(2026, 1, 10))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    finance = UserFactory(username="fin3", groups=["Finance"], is_staff=True)
+    client.force_login(finance)
+    ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
+    url = "/admin/commission/payout/"
+    client.post(url, {"action": "approve", "_selected_action": ids})
+    assert set(Payout.objects.values_list("status", flat=True)) == {"approved"}
+    response = client.post(url, {"action": "payroll_xlsx", "_selected_action": ids})
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    import io
+
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.values)
+    assert rows[0][:4] == ("employee_no", "name", "cycle", "plan")
+    assert rows[-1][0] == "TOTAL" and rows[-1][9] == "200.00"
+    assert set(Payout.objects.values_list("status", flat=True)) == {"exported"}
+    batch = ExportBatch.objects.get()
+    assert (batch.payout_count, batch.total, len(batch.checksum)) == (2, Decimal("200.00"), 64)
+    client.post(url, {"action": "mark_paid", "_selected_action": ids})
+    assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
