@@ -384,8 +384,8 @@ def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, acto
     return obj
 
 
-def kci_missing(cycle) -> list[tuple[Staff, str]]:
-    """(member, indicator code) pairs still without a manager rating."""
+def kci_missing(cycle, staff=None) -> list[tuple[Staff, str]]:
+    """(member, indicator code) pairs still without a manager rating (of ``staff`` if given)."""
     wanted = []
     templates = cycle.templates.prefetch_related("sections__indicators")
     roles = {}
@@ -394,9 +394,13 @@ def kci_missing(cycle) -> list[tuple[Staff, str]]:
         roles.setdefault(t.role, codes)
     if not roles:
         return []
-    rated = set(KciRating.objects.filter(cycle=cycle).values_list("staff_id", "indicator"))
-    staff = Staff.objects.filter(role__in=roles.keys(), active=True).select_related("team", "manager")
-    for member in staff:
+    members = Staff.objects.filter(role__in=roles.keys(), active=True).select_related("team", "manager")
+    ratings = KciRating.objects.filter(cycle=cycle)
+    if staff is not None:
+        members = members.filter(pk__in=staff.values("pk"))
+        ratings = ratings.filter(staff__in=staff.values("pk"))
+    rated = set(ratings.values_list("staff_id", "indicator"))
+    for member in members:
         for code in roles[member.role]:
             if (member.pk, code) not in rated:
                 wanted.append((member, code))

@@ -5,8 +5,10 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -173,12 +175,12 @@ def team(request):
     f = AppraisalFilter(data, queryset=base)
     results = f.qs.order_by("rank", "staff__employee_no") if "order" not in data else f.qs
     cycle = f.form.cleaned_data.get("cycle") if f.is_bound and f.form.is_valid() else None
-    grades = Counter(a.effective_grade for a in results)
-    missing = []
-    if cycle:
-        missing_all = services.kci_missing(cycle)
-        ids = set(visible.values_list("pk", flat=True))
-        missing = [(m, code) for m, code in missing_all if m.pk in ids]
+    grades = dict(
+        results.annotate(g=Coalesce(NullIf("override_grade", Value("")), "grade")).values("g")
+        .annotate(n=Count("id")).order_by("g").values_list("g", "n")
+    )
+    page = Paginator(results, 100).get_page(request.GET.get("page"))
+    missing = services.kci_missing(cycle, staff=visible) if cycle else []
     breaches = Complaint.objects.filter(
         Q(staff__in=visible) | Q(handler__in=visible),
         Q(first_response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False),
@@ -188,7 +190,8 @@ def team(request):
     open_appeals = Appraisal.objects.filter(staff__in=visible, appeals__status="open").select_related("staff",
                                                                                                        "cycle")[:20]
     return render(request, "performance/team.html", {
-        "filter": f, "results": results[:500], "cycle": cycle, "missing": missing[:100],
+        "filter": f, "results": page, "page": page, "cycle": cycle, "missing": missing[:100],
+        "missing_count": len(missing), "query": _without_page(request),
         "grade_chart": bar_chart(sorted(grades.items()), _("Grade distribution")), "breaches": breaches,
         "disputes": disputes, "open_appeals": open_appeals,
     })
@@ -230,6 +233,12 @@ def kci_form(request, cycle_id, staff_id):
     rows = [{"item": i, "rating": existing.get(i.code), "scale": i.params.get("scale", 5)} for i in items]
     return render(request, "performance/kci_form.html", {"cycle": cycle, "member": member, "rows": rows,
                                                          "errors": errors, "locked": cycle.locked})
+
+
+def _without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 def _url(name, *args):
