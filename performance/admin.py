@@ -332,15 +332,20 @@ class SectionAdmin(TemplateInUse, SimpleHistoryAdmin):
 # --- cycles ------------------------------------------------------------------------------
 
 
+class ReasonActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(required=False, label=_("reason (reopening)"))
+
+
 @admin.register(AppraisalCycle)
 class AppraisalCycleAdmin(SimpleHistoryAdmin):
+    action_form = ReasonActionForm
     list_display = ["name", "start", "end", "state", "progress", "closed_at"]
     list_filter = ["state"]
     search_fields = ["name"]
     filter_horizontal = ["templates"]
     readonly_fields = ["state", "progress_done", "progress_total", "close_run", "error", "closing_started_at",
                        "closed_at", "finalized_at"]
-    actions = ["close_cycles", "finalize_cycles"]
+    actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
     change_form_template = "admin/performance/appraisalcycle/change_form.html"
 
     @admin.display(description=_("progress"))
@@ -425,6 +430,15 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
             try:
                 services.cycle_finalize(cycle=cycle, actor=request.user)
                 self.message_user(request, _("%(name)s finalized and locked.") % {"name": cycle.name})
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
+    def reopen_cycles(self, request, queryset):
+        for cycle in queryset.filter(state=CycleState.FINALIZED):
+            try:
+                services.cycle_reopen(cycle=cycle, actor=request.user, reason=request.POST.get("reason", ""))
+                self.message_user(request, _("%(name)s reopened for review.") % {"name": cycle.name})
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 

@@ -201,3 +201,24 @@ def test_rank_grading_orders_ties_by_employee_no(db, django_capture_on_commit_ca
     ranked = list(Appraisal.objects.filter(cycle=cycle).order_by("rank").values_list("staff__employee_no", "rank",
                                                                                         "grade"))
     assert ranked == [("E101", 1, "excellent"), ("E102", 2, "good")]
+
+
+def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(agent_template,
+                                                                          django_capture_on_commit_callbacks):
+    from performance.services import cycle_reopen
+    from tests.factories import UserFactory
+
+    make_population()
+    cycle = cycle_create(name="c", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    close(cycle, django_capture_on_commit_callbacks)
+    cycle_finalize(cycle=cycle, actor=None)
+    hr = UserFactory(username="hr9", groups=["HR"])
+    root = UserFactory(username="root9", is_superuser=True)
+    with pytest.raises(ValidationError, match="superuser"):
+        cycle_reopen(cycle=cycle, actor=hr, reason="typo in KCI")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        cycle_reopen(cycle=cycle, actor=root, reason="")
+    reopened = cycle_reopen(cycle=cycle, actor=root, reason="typo in KCI")
+    assert reopened.state == CycleState.REVIEW
+    last = reopened.history.first()
+    assert (last.history_user, last.history_change_reason, last.state) == (root, "typo in KCI", "review")

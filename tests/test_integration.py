@@ -127,3 +127,45 @@ def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker,
     assert "WorkerLostError" in worker.log.read_text()
     assert snapshot(stormy) == expected
     assert AppraisalCycle.objects.get(pk=stormy.pk).progress_done == 3
+
+
+def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):
+    """gunicorn serving the site with DEBUG=false, static files through whitenoise, /healthz green."""
+    import socket
+    import urllib.request
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DEBUG": "false", "SECRET_KEY": "integration-only-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        import json
+
+        assert json.loads(health.read()) == {"status": "ok", "database": "ok", "broker": "ok"}
+        login = urllib.request.urlopen(f"{base}/login/", timeout=5).read().decode()
+        css = login.split('href="/static/', 1)[1].split('"', 1)[0]
+        assert css.startswith("css/app.") and css.endswith(".css")  # hashed name from the manifest
+        static = urllib.request.urlopen(f"{base}/static/{css}", timeout=5)
+        assert static.status == 200 and b"--accent" in static.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
