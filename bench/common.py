@@ -1,7 +1,6 @@
 """Shared set-up for the benchmarks: a PostgreSQL database of their own, timings, peak memory."""
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -56,15 +55,29 @@ def timed(label: str, results: dict):
     results[label] = time.perf_counter() - start
 
 
+MEASURE = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['manage.py', *sys.argv[2:]]\n"
+    "try:\n"
+    "    runpy.run_path('manage.py', run_name='__main__')\n"
+    "finally:\n"
+    "    open(sys.argv_peak, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+)
+
+
 def run_child(args: list[str], env_extra: dict | None = None) -> tuple[float, float]:
-    """Run a manage.py command in a child process: (seconds, peak RSS in MB of that child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
+    """Run a manage.py command in a child process: (seconds, that process's own peak RSS in MB)."""
+    import tempfile
+
     env = {**os.environ, **(env_extra or {})}
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
+        code = MEASURE.replace("sys.argv_peak", repr(peak_file.name))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code, "-", *args], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        peak_kb = int(Path(peak_file.name).read_text() or 0)
+    return seconds, peak_kb / 1024
 
 
 def line(label, value, unit=""):

@@ -664,7 +664,15 @@ def import_file(kind: str, path, *, dry_run=False) -> int:
         count = KINDS[kind](header, rows)
         if dry_run:
             transaction.set_rollback(True)
+    if not dry_run and count >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # fresh planner statistics, so a close right after a big import gets good plans
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {KIND_TABLES.get(kind, 'performance_ticket')}")
     return count
+
+
+ANALYZE_AFTER = 10_000
+KIND_TABLES = {"tickets": "performance_ticket", "orders": "performance_order", "complaints": "performance_complaint"}
 
 
 # --- small kinds: staff, KCI ratings, imported metrics (ORM, thousands of rows at most) ----

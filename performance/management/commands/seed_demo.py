@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from commission.definitions import plan_load
@@ -88,6 +88,9 @@ class Command(BaseCommand):
             self._orders(members)
             self._complaints(members)
             closed, open_ = self._cycles(members)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")  # planner statistics for the freshly loaded tables
         if not no_close:
             from performance.services import cycle_close_now
 
