@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import scoring
+from .bulk import copy_insert
 from .metrics import COMPUTED_METRICS, MetricResult, compute_metrics, window_bounds
 from .models import (
     Appeal,
@@ -144,11 +145,9 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
         return
     values = compute_metrics(staff_ids, cycle.start, cycle.end, now=cycle.closing_started_at)
     MetricValue.objects.filter(cycle=cycle, staff_id__in=staff_ids, source=MetricSource.COMPUTED).delete()
-    rows = []
-    for sid, metrics in values.items():
-        for code, result in metrics.items():
-            rows.append(_metric_row(cycle, sid, code, result))
-    MetricValue.objects.bulk_create(rows, batch_size=2000)
+    copy_insert(MetricValue, METRIC_FIELDS, (
+        _metric_row(cycle.pk, sid, code, result) for sid, metrics in values.items() for code, result in metrics.items()
+    ))
     done = (
         MetricValue.objects.filter(cycle=cycle, metric="tickets_handled", source=MetricSource.COMPUTED)
         .count()
@@ -156,23 +155,17 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
     AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
 
-def _metric_row(cycle, sid, code, result: MetricResult) -> MetricValue:
+METRIC_FIELDS = ["cycle_id", "staff_id", "metric", "source", "value", "numerator", "denominator"]
+
+
+def _metric_row(cycle_id, sid, code, result: MetricResult) -> tuple:
     value = result.value
-    return MetricValue(
-        cycle=cycle, staff_id=sid, metric=code, source=MetricSource.COMPUTED,
-        value=None if value is None else round_half_up(value, 10),
-        numerator=round_half_up(result.numerator, 6),
-        denominator=None if result.denominator is None else round_half_up(result.denominator, 6),
+    return (
+        cycle_id, sid, code, MetricSource.COMPUTED.value,
+        None if value is None else round_half_up(value, 10),
+        round_half_up(result.numerator, 6),
+        None if result.denominator is None else round_half_up(result.denominator, 6),
     )
-
-
-def metric_fraction(mv: MetricValue) -> Fraction | None:
-    """The exact value: numerator / denominator where stored, else the value itself."""
-    if mv.denominator is not None:
-        return None if mv.denominator == 0 else Fraction(mv.numerator) / Fraction(mv.denominator)
-    if mv.numerator is not None and mv.source == MetricSource.COMPUTED:
-        return Fraction(mv.numerator)
-    return None if mv.value is None else Fraction(mv.value)
 
 
 def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, dict[str, Fraction | None]]:
@@ -181,11 +174,20 @@ def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, dict[st
     if staff_ids is not None:
         qs = qs.filter(staff_id__in=staff_ids)
     out: dict[int, dict] = {}
-    for mv in qs.order_by("source").iterator(chunk_size=5000):  # "computed" < "imported"
-        metrics = out.setdefault(mv.staff_id, {})
-        if mv.metric not in metrics or mv.metric not in COMPUTED_METRICS:
-            metrics[mv.metric] = metric_fraction(mv)
+    rows = qs.order_by("source").values_list("staff_id", "metric", "source", "value", "numerator", "denominator")
+    for sid, metric, source, value, numerator, denominator in rows.iterator(chunk_size=5000):
+        metrics = out.setdefault(sid, {})
+        if metric not in metrics or metric not in COMPUTED_METRICS:  # "computed" sorts before "imported"
+            metrics[metric] = _exact(source, value, numerator, denominator)
     return out
+
+
+def _exact(source, value, numerator, denominator) -> Fraction | None:
+    if denominator is not None:
+        return None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
+    if numerator is not None and source == MetricSource.COMPUTED:
+        return Fraction(numerator)
+    return None if value is None else Fraction(value)
 
 
 def cycle_score(*, cycle_id: int, run: int) -> None:
@@ -226,13 +228,14 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
     now = timezone.now()
     existing = {a.staff_id: a for a in Appraisal.objects.filter(cycle=cycle)}
     to_create, to_update, keep_ids = [], [], []
-    fields = ["template", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan", "computed_at"]
+    fields = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan",
+              "computed_at"]
     for row in computed:
         sid, template, agg, eligible, tickets, rank, grade = (
             row["staff_id"], row["template"], row["aggregate"], row["eligible"], row["tickets"], row["rank"], row["grade"],
         )
         flag = _needs_plan(grade, previous.get(sid, []))
-        values = dict(template=template, final_score=agg.rounded, grade=grade, rank=rank, eligible=eligible,
+        values = dict(template_id=template.pk, final_score=agg.rounded, grade=grade, rank=rank, eligible=eligible,
                       tickets_handled=tickets, improvement_plan=flag)
         appraisal = existing.get(sid)
         if appraisal is None:
@@ -261,8 +264,8 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
         aid = ids[row["staff_id"]]
         section_rows.extend(_section_rows(aid, row))
         indicator_rows.extend(_indicator_rows(aid, row))
-    SectionResult.objects.bulk_create(section_rows, batch_size=2000)
-    IndicatorResult.objects.bulk_create(indicator_rows, batch_size=2000)
+    copy_insert(SectionResult, SECTION_FIELDS, section_rows)
+    copy_insert(IndicatorResult, INDICATOR_FIELDS, indicator_rows)
 
 
 def _score_template(template, team, metrics, ratings) -> list[dict]:
@@ -316,14 +319,19 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
     return rows
 
 
+SECTION_FIELDS = ["appraisal_id", "code", "kind", "weight", "position", "effective_weight", "score"]
+INDICATOR_FIELDS = ["appraisal_id", "section", "indicator", "name", "metric", "raw_value", "rule", "params", "weight",
+                    "position", "score", "effective_weight", "contribution"]
+
+
+def _maybe(value, places):
+    return None if value is None else round_half_up(value, places)
+
+
 def _section_rows(aid, row):
     agg = row["aggregate"]
     for i, (section, score) in enumerate(zip(row["sections"], agg.sections)):
-        yield SectionResult(
-            appraisal_id=aid, code=section.code, kind=section.kind, weight=section.weight, position=i,
-            effective_weight=None if score.share is None else round_half_up(score.share, 6),
-            score=None if score.score is None else round_half_up(score.score, 4),
-        )
+        yield (aid, section.code, section.kind, section.weight, i, _maybe(score.share, 6), _maybe(score.score, 4))
 
 
 def _indicator_rows(aid, row):
@@ -332,14 +340,9 @@ def _indicator_rows(aid, row):
     for section, sscore in zip(row["sections"], agg.sections):
         for ind, iscore in zip(section.indicators.all(), sscore.indicators):
             value = row["raw"][(row["staff_id"], (section.code, ind.code))]
-            yield IndicatorResult(
-                appraisal_id=aid, section=section.code, indicator=ind.code, name=ind.name, metric=ind.metric,
-                raw_value=None if value is None else round_half_up(value, 10),
-                rule=ind.rule, params=ind.params, weight=ind.weight, position=position,
-                score=None if iscore.score is None else round_half_up(iscore.score, 4),
-                effective_weight=None if iscore.share is None else round_half_up(iscore.share, 8),
-                contribution=None if iscore.contribution is None else round_half_up(iscore.contribution, 6),
-            )
+            yield (aid, section.code, ind.code, ind.name, ind.metric, _maybe(value, 10), ind.rule, ind.params,
+                   ind.weight, position, _maybe(iscore.score, 4), _maybe(iscore.share, 8),
+                   _maybe(iscore.contribution, 6))
             position += 1
 
 

@@ -1,0 +1,48 @@
+"""Bulk inserts of derived rows (metric values, indicator results, statement lines).
+
+On PostgreSQL a binary COPY straight into the table: no model instances, no per-value
+Python conversion beyond psycopg's own. Elsewhere the ORM's bulk_create. The rows must be
+complete and valid: callers build them from computed values, never from user input.
+"""
+
+from django.db import connection
+
+from .importing import _pg_type
+
+
+def copy_insert(model, fields: list[str], rows) -> int:
+    """Insert ``rows`` (tuples in ``fields`` order, attribute names such as ``staff_id``)."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(fields, row))) for row in rows], batch_size=2000)
+        return len(rows)
+    from psycopg.types.json import Jsonb
+
+    meta = model._meta
+    columns = [meta.get_field(f.removesuffix("_id") if f.endswith("_id") and not _is_field(meta, f) else f)
+               for f in fields]
+    types = [_pg_type(c.db_type(connection)) if c.get_internal_type() != "JSONField" else "jsonb" for c in columns]
+    json_at = [i for i, t in enumerate(types) if t == "jsonb"]
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        sql = (f"COPY {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) "
+               "FROM STDIN (FORMAT BINARY)")
+        with cur.cursor.copy(sql) as copy:
+            copy.set_types(types)
+            for row in rows:
+                if json_at:
+                    row = list(row)
+                    for i in json_at:
+                        row[i] = Jsonb(row[i])
+                copy.write_row(row)
+    return len(rows)
+
+
+def _is_field(meta, name):
+    try:
+        meta.get_field(name)
+        return True
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist
+        return False
