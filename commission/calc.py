@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from performance.money import round_money
+from performance.money import round_money, to_decimal
 from performance.scoring import frac
 
 ZERO = Decimal("0.00")
@@ -17,8 +17,8 @@ ZERO = Decimal("0.00")
 @dataclass(frozen=True)
 class OrderLine:
     net: Decimal
-    rate: Fraction  # category (or default) rate plus the high-value extra, if any
-    extra: Fraction
+    rate: Decimal  # category (or default) rate plus the high-value extra, if any
+    extra: Decimal
     amount: Decimal
 
 
@@ -26,9 +26,10 @@ def order_line(*, amount: Decimal, refunded: Decimal, refunded_in_window: bool, 
                extra_rate=0) -> OrderLine:
     """base = net × rate (+ net × extra when amount ≥ min), rounded half-up to the cent."""
     net = amount - refunded if refunded_in_window else amount
-    extra = frac(extra_rate) if high_value_min is not None and amount >= high_value_min else Fraction(0)
-    total_rate = frac(rate) + extra
-    return OrderLine(net=net, rate=total_rate, extra=extra, amount=round_money(Fraction(net) * total_rate))
+    extra = to_decimal(extra_rate) if high_value_min is not None and amount >= high_value_min else Decimal(0)
+    total_rate = to_decimal(rate) + extra
+    # a product of finite decimals is exact in Decimal: no Fraction needed before the one rounding
+    return OrderLine(net=net, rate=total_rate, extra=extra, amount=round_money(net * total_rate))
 
 
 def band_multiplier(bands, value) -> Fraction:

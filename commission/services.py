@@ -1,6 +1,7 @@
 """Every write of the commission side: plan attachment, payout computation, finance workflow."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from performance.bulk import copy_insert
 from performance.metrics import compute_metrics, window_bounds
 from performance.models import Appraisal, AppraisalCycle, Order, Staff
 from performance.money import round_half_up, round_money
@@ -175,7 +177,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
                 net_sales += o["amount"] - (o["refunded_amount"] if in_window else 0)
             for start_at, rate, portion, amount in calc.tiered_lines(sales=net_sales, quota=version.quota,
                                                                      tiers=version.tiers):
-                lines.append(PayoutLine(kind=LineKind.ORDER, base=portion, rate=_dec(rate), amount=amount,
+                lines.append(_Line(kind=LineKind.ORDER, base=portion, rate=_dec(rate), amount=amount,
                                         label=_("Sales from %(pct)s%% of quota") % {"pct": _dec(start_at * 100)}))
                 order_amounts.append(amount)
         else:
@@ -189,7 +191,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
                 label = _("Order %(order)s · %(category)s") % {"order": o["external_id"], "category": o["product_category"]}
                 if line.extra:
                     label += " · " + _("high-value extra")
-                lines.append(PayoutLine(kind=LineKind.ORDER, order_id=o["id"], base=line.net, rate=_dec(line.rate),
+                lines.append(_Line(kind=LineKind.ORDER, order_id=o["id"], base=line.net, rate=line.rate,
                                         amount=line.amount, label=label))
                 order_amounts.append(line.amount)
         factors = calc.modifier_factors(version.modifiers, metrics.get(sid) or {}, grades.get(sid))
@@ -197,11 +199,11 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         for name, value, factor in factors:
             multiplier *= factor
             shown = "n/a" if value is None else (value if isinstance(value, str) else f"{float(value):.4f}")
-            lines.append(PayoutLine(kind=LineKind.MODIFIER, rate=_dec(factor),
+            lines.append(_Line(kind=LineKind.MODIFIER, rate=_dec(factor),
                                     label=_("Modifier %(name)s = %(value)s") % {"name": name, "value": shown}))
         result = calc.commission(lines=order_amounts, multiplier=multiplier, cap=version.cap)
         if result.commission != result.uncapped:
-            lines.append(PayoutLine(kind=LineKind.CAP, amount=result.commission - result.uncapped, base=result.uncapped,
+            lines.append(_Line(kind=LineKind.CAP, amount=result.commission - result.uncapped, base=result.uncapped,
                                     label=_("Cap of %(cap)s") % {"cap": version.cap}))
         claw_total = Decimal("0.00")
         for c in clawbacks[sid]:
@@ -210,7 +212,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
             amount = calc.clawback_line(refunded=c["order__refunded_amount"], rate=Fraction(c["rate"]),
                                         multiplier=earlier.multiplier, cap_factor=earlier.cap_factor)
             claw_total += amount
-            lines.append(PayoutLine(
+            lines.append(_Line(
                 kind=LineKind.CLAWBACK, order_id=c["order_id"], source_cycle_id=c["payout__cycle_id"],
                 base=c["order__refunded_amount"], rate=c["rate"], amount=amount,
                 label=_("Refund of order %(order)s paid in %(cycle)s") % {
@@ -218,10 +220,10 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
             ))
         carried_in = carried.get(sid) or Decimal("0.00")
         if carried_in:
-            lines.append(PayoutLine(kind=LineKind.CARRIED, amount=carried_in, label=_("Balance carried from last payout")))
+            lines.append(_Line(kind=LineKind.CARRIED, amount=carried_in, label=_("Balance carried from last payout")))
         bonus = pk_bonus.get(sid, Decimal("0.00"))
         if bonus:
-            lines.append(PayoutLine(kind=LineKind.PK_BONUS, amount=bonus,
+            lines.append(_Line(kind=LineKind.PK_BONUS, amount=bonus,
                                     label=_("Ranking bonus, place %(place)s") % {"place": pk_bonus[("place", sid)]}))
         adjust = adjustments.get(sid, Decimal("0.00"))
         total, carry = calc.settle(commission=result.commission, clawback=claw_total, carried=carried_in,
@@ -232,7 +234,9 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
             total=total, carry_forward=carry, currency=settings.CURRENCY,
         )
         payout = existing.get(sid) or Payout(cycle=cycle, staff_id=sid, plan=version.plan, computed_at=now)
-        changed = payout.pk is None or any(getattr(payout, k) != v for k, v in values.items())
+        changed = payout.pk is None or any(
+            getattr(payout, "plan_version_id" if k == "plan_version" else k) != (v.pk if k == "plan_version" else v)
+            for k, v in values.items())
         for k, v in values.items():
             setattr(payout, k, v)
         payout.computed_at = now
@@ -247,14 +251,39 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     if changed:
         bulk_update_with_history(changed, Payout, [*values.keys(), "computed_at"], batch_size=1000)
     ids = dict(Payout.objects.filter(cycle=cycle, plan=version.plan).values_list("staff_id", "pk"))
-    PayoutLine.objects.filter(payout__cycle=cycle, payout__plan=version.plan).exclude(kind=LineKind.ADJUSTMENT).delete()
-    rows = []
-    for sid, lines in lines_by_staff.items():
-        for i, line in enumerate(lines):
-            line.payout_id, line.position = ids[sid], i
-            rows.append(line)
-    PayoutLine.objects.bulk_create(rows, batch_size=2000)
+    _replace_lines(cycle, version.plan)
+    copy_insert(PayoutLine, LINE_FIELDS, (
+        (ids[sid], line.kind, line.order_id, line.source_cycle_id, line.label, line.base, line.rate, line.amount, i)
+        for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)
+    ))
     return [ids[sid] for sid in staff_ids]
+
+
+LINE_FIELDS = ["payout_id", "kind", "order_id", "source_cycle_id", "label", "base", "rate", "amount", "position"]
+
+
+@dataclass
+class _Line:
+    kind: str
+    label: str = ""
+    order_id: int | None = None
+    source_cycle_id: int | None = None
+    base: Decimal | None = None
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+
+
+def _replace_lines(cycle, plan) -> None:
+    """Remove the computed lines (manual adjustments stay) with one UPDATE and one DELETE.
+
+    Queries on a statement keep their payout; their link to a recomputed line is cleared first,
+    so the delete needs no per-row cascade (``_raw_delete`` is Django's own bulk path).
+    """
+    from .models import StatementQuery
+
+    lines = PayoutLine.objects.filter(payout__cycle=cycle, payout__plan=plan).exclude(kind=LineKind.ADJUSTMENT)
+    StatementQuery.objects.filter(line__in=lines).update(line=None)
+    lines._raw_delete(lines.db)
 
 
 def _dec(value: Fraction) -> Decimal:
