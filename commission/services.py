@@ -166,6 +166,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
 
     now = timezone.now()
     existing = {p.staff_id: p for p in Payout.objects.filter(cycle=cycle, plan=version.plan)}
+    order_label, extra_label = _("Order %(order)s · %(category)s"), " · " + _("high-value extra")  # once, not per line
     payouts, lines_by_staff = {}, {}
     for sid in staff_ids:
         lines = []
@@ -188,9 +189,9 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
                     refunded_in_window=o["refunded_at"] is not None and o["refunded_at"] < end,
                     rate=rate, high_value_min=version.high_value_min_amount, extra_rate=version.high_value_extra_rate,
                 )
-                label = _("Order %(order)s · %(category)s") % {"order": o["external_id"], "category": o["product_category"]}
+                label = order_label % {"order": o["external_id"], "category": o["product_category"]}
                 if line.extra:
-                    label += " · " + _("high-value extra")
+                    label += extra_label
                 lines.append(_Line(kind=LineKind.ORDER, order_id=o["id"], base=line.net, rate=line.rate,
                                         amount=line.amount, label=label))
                 order_amounts.append(line.amount)
