@@ -297,7 +297,8 @@ def qa_queue(request):
     _require(request, "QA")
     me = _me(request)
     pending = Inspection.objects.filter(
-        Q(inspector=me, status=InspectionStatus.PENDING) | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=me)
+        Q(status=InspectionStatus.PENDING) & (Q(inspector=me) | Q(inspector__isnull=True))  # mine, or unassigned
+        | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=me)
     ).exclude(ticket__staff=me).select_related("ticket__staff", "scorecard").order_by("status", "sampled_at", "id")
     errors = []
     calibration = qa.calibration_pending(me)

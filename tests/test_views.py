@@ -110,3 +110,65 @@ def test_team_page_queries_do_not_grow_with_rows(client, company):
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
     assert Decimal(Appraisal.objects.filter(cycle=cycle).count()) > 40
+
+
+def test_qa_pages_are_for_inspectors_and_disputes_only_for_the_agent(client, company):
+    from performance.models import Inspection
+    from performance.qa import qa_sample
+
+    qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    inspection = Inspection.objects.select_related("ticket__staff").first()
+    other = company["bob"] if inspection.ticket.staff == company["alice"] else company["alice"]
+    as_user(client, other)
+    assert client.get("/qa/").status_code == 403
+    assert client.get("/qa/dashboard/").status_code == 403
+    assert client.post(f"/qa/inspections/{inspection.pk}/dispute/", {"reason": "x"}).status_code == 404
+    inspector = StaffFactory(employee_no="Q9", user=UserFactory(username="q9", groups=["Staff", "QA"]))
+    as_user(client, inspector)
+    page = client.get("/qa/")
+    assert page.status_code == 200 and "Save and next" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_page_answers_for_every_demo_login_in_both_languages(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--staff", "14", "--days", "20", "--seed", "2", "--tickets-per-day", "4")
+    from commission.models import Payout
+
+    payout = Payout.objects.filter(staff__user__username="sales").first()
+    pages = {
+        "agent": ["/me/", "/commission/statements/"],
+        "sales": ["/me/", "/commission/statements/", f"/commission/statements/{payout.pk}/?print=1"],
+        "manager": ["/team/", "/me/"],
+        "qa": ["/qa/", "/qa/dashboard/"],
+        "hr": ["/hr/", "/team/", "/admin/", "/admin/performance/appraisalcycle/", "/admin/performance/complaint/"],
+        "finance": ["/admin/commission/payout/", f"/commission/budget/{payout.cycle_id}/"],
+    }
+    from django.contrib.auth.models import User
+
+    for language in ("en", "zh-hans"):
+        for username, urls in pages.items():
+            client.force_login(User.objects.get(username=username))
+            client.cookies["django_language"] = language
+            for url in urls:
+                response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+                assert response.status_code == 200, (language, username, url, response.status_code)
+            client.logout()
+
+
+@pytest.mark.parametrize("url", ["/me/", "/hr/"])
+def test_personal_and_hr_pages_keep_their_query_count_as_rows_grow(client, company, url):
+    hr = UserFactory(username="hr3", groups=["HR"])
+    member = company["alice"]
+    counts = []
+    for extra in (0, 30):
+        for i in range(extra):
+            TicketFactory(staff=member, created_at=local(2026, 1, 10, 10), rating=3)
+        if extra:
+            cycle_close_now(cycle=company["cycle"])
+        client.force_login(member.user if url == "/me/" else hr)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
