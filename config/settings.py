@@ -192,7 +192,7 @@ QA = {
     "MIN_TICKETS_TO_SAMPLE": 20,
     "CHANNELS": [],
     "KINDS": [],
-    "ALWAYS_INCLUDE_LOW_RATING": 2,
+    "ALWAYS_INCLUDE_LOW_RATING": None,  # e.g. 2: every ticket rated 1–2 is inspected too
     "ALWAYS_INCLUDE_REOPENED": False,
     "DISPUTE_DAYS": 7,
 }

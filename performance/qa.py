@@ -13,6 +13,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .bulk import copy_insert
 from .metrics import window_bounds
 from .models import Inspection, InspectionScore, InspectionStatus, Scorecard, Staff, Ticket
 from .money import round_half_up
@@ -122,13 +123,13 @@ def _create_inspections(chosen, pool_picks, always, window_start, window_end) ->
         raise ValidationError(_("No active QA scorecard."))
     inspectors = _qa_inspectors()
     now = timezone.now()
-    rows = []
-    for i, tid in enumerate(new_ids):
-        sid, pooled = picks[tid]
-        rows.append(Inspection(ticket_id=tid, scorecard=scorecard, inspector_id=_assign(inspectors, i, sid),
-                               sampled_at=now, window_start=window_start, window_end=window_end,
-                               pooled=pooled))
-    Inspection.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    rows = [
+        (tid, scorecard.pk, _assign(inspectors, i, picks[tid][0]), now, window_start, window_end, picks[tid][1],
+         InspectionStatus.PENDING.value, "", "", "")
+        for i, tid in enumerate(new_ids)
+    ]
+    copy_insert(Inspection, ["ticket_id", "scorecard_id", "inspector_id", "sampled_at", "window_start", "window_end",
+                             "pooled", "status", "root_cause", "dispute_reason", "replaced_reason"], rows)
     return {"sampled": len(picks), "created": len(rows), "agents": len({s for s, _p in picks.values()})}
 
 

@@ -163,7 +163,7 @@ def test_personal_and_hr_pages_keep_their_query_count_as_rows_grow(client, compa
     member = company["alice"]
     counts = []
     for extra in (0, 30):
-        for i in range(extra):
+        for _i in range(extra):
             TicketFactory(staff=member, created_at=local(2026, 1, 10, 10), rating=3)
         if extra:
             cycle_close_now(cycle=company["cycle"])
