@@ -415,32 +415,27 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
         response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
         return response
 
-    @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
-    def close_cycles(self, request, queryset):
-        for cycle in queryset:
+    def _each(self, request, cycles, service, done, **kwargs):
+        """Run a cycle service on each selected cycle; report each outcome, refusals as errors."""
+        for cycle in cycles:
             try:
-                services.cycle_close(cycle=cycle, actor=request.user)
-                self.message_user(request, _("Close of %(name)s handed to the workers.") % {"name": cycle.name})
+                service(cycle=cycle, actor=request.user, **kwargs)
+                self.message_user(request, done % {"name": cycle.name})
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
+    def close_cycles(self, request, queryset):
+        self._each(request, queryset, services.cycle_close, _("Close of %(name)s handed to the workers."))
 
     @admin.action(description=_("Finalize selected cycles (lock them)"))
     def finalize_cycles(self, request, queryset):
-        for cycle in queryset:
-            try:
-                services.cycle_finalize(cycle=cycle, actor=request.user)
-                self.message_user(request, _("%(name)s finalized and locked.") % {"name": cycle.name})
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        self._each(request, queryset, services.cycle_finalize, _("%(name)s finalized and locked."))
 
     @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
     def reopen_cycles(self, request, queryset):
-        for cycle in queryset.filter(state=CycleState.FINALIZED):
-            try:
-                services.cycle_reopen(cycle=cycle, actor=request.user, reason=request.POST.get("reason", ""))
-                self.message_user(request, _("%(name)s reopened for review.") % {"name": cycle.name})
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        self._each(request, queryset.filter(state=CycleState.FINALIZED), services.cycle_reopen,
+                   _("%(name)s reopened for review."), reason=request.POST.get("reason", ""))
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)

@@ -31,6 +31,7 @@ from .models import (
 )
 from .scoring import describe_rule
 from .selectors import appraisal_list, appraisal_with_breakdown, visible_staff
+from .templatetags.dict_extras import grade_label
 
 PUBLISHED = [CycleState.REVIEW, CycleState.FINALIZED]
 
@@ -192,7 +193,8 @@ def team(request):
     return render(request, "performance/team.html", {
         "filter": f, "results": page, "page": page, "cycle": cycle, "missing": missing[:100],
         "missing_count": len(missing), "query": _without_page(request),
-        "grade_chart": bar_chart(sorted(grades.items()), _("Grade distribution")), "breaches": breaches,
+        "grade_chart": bar_chart([(str(grade_label(g)), n) for g, n in sorted(grades.items())], _("Grade distribution")),
+        "breaches": breaches,
         "disputes": disputes, "open_appeals": open_appeals,
     })
 

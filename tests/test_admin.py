@@ -87,3 +87,18 @@ def test_estimated_count_paginator_is_bounded_for_filtered_lists(admin_client):
     populate(5)
     response = admin_client.get("/admin/performance/ticket/?channel__exact=chat")
     assert response.context["cl"].result_count == 5
+
+
+def test_cycle_actions_finalize_and_refuse_reopening_without_a_reason(admin_client, agent_template):
+    from performance.models import AppraisalCycle, CycleState
+
+    cycle = cycle_create(name="act", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    cycle_close_now(cycle=cycle)
+    url = "/admin/performance/appraisalcycle/"
+    admin_client.post(url, {"action": "finalize_cycles", "_selected_action": [cycle.pk]})
+    assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.FINALIZED
+    response = admin_client.post(url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": ""},
+                                 follow=True)
+    assert "Reopening needs a reason." in response.content.decode()
+    admin_client.post(url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": "late KCI"})
+    assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.REVIEW

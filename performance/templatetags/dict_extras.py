@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -6,3 +7,17 @@ register = template.Library()
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+GRADE_LABELS = {
+    "excellent": _("Excellent"),
+    "good": _("Good"),
+    "needs_improvement": _("Needs improvement"),
+    "not_rated": _("Not rated"),
+}
+
+
+@register.filter
+def grade_label(code):
+    """A template's grade codes are data; the usual ones read as words in the user's language."""
+    return GRADE_LABELS.get(code, code or "—")
