@@ -42,7 +42,7 @@ from .models import (
     Ticket,
     WorkingPeriod,
 )
-from .resources import ComplaintResource, OrderResource, StaffResource, TicketResource
+from .resources import CalendarDayResource, ComplaintResource, OrderResource, StaffResource, TicketResource
 
 admin.site.site_header = _("Service staff appraisal")
 admin.site.site_title = _("Appraisal admin")
@@ -221,10 +221,33 @@ class BusinessCalendarAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        from .complaints import complaints_recompute_due
+        _recompute_open_complaints(self, request)
 
-        n = complaints_recompute_due(Complaint.objects.filter(resolved_at__isnull=True))
-        self.message_user(request, _("Due times of %(n)d open complaints recomputed.") % {"n": n})
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AllOrNothingImport, admin.ModelAdmin):
+    """Holidays and make-up days, one by one or imported from CSV/XLSX (calendar, date, working, name)."""
+
+    resource_classes = [CalendarDayResource]
+    list_display = ["date", "calendar", "working", "name"]
+    list_filter = ["calendar", "working"]
+    date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _recompute_open_complaints(self, request)
+
+    def process_result(self, result, request):
+        response = super().process_result(result, request)
+        _recompute_open_complaints(self, request)
+        return response
+
+
+def _recompute_open_complaints(model_admin, request):
+    from .complaints import complaints_recompute_due
+
+    n = complaints_recompute_due(Complaint.objects.filter(resolved_at__isnull=True))
+    model_admin.message_user(request, _("Due times of %(n)d open complaints recomputed.") % {"n": n})
 
 
 @admin.register(SlaPolicy)

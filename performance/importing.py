@@ -434,23 +434,31 @@ def _pg_type(db_type: str) -> str:
 # --- locks ---------------------------------------------------------------------------------
 
 
+PAY_LOCKED = ["approved", "exported", "paid"]  # commission.models.LOCKED_PAYOUT_STATES, without the import
+
+
+def locked_cycles():
+    """Finalized cycles, and cycles whose payouts finance has approved: their inputs are locked."""
+    from django.db.models import Q
+
+    return AppraisalCycle.objects.filter(Q(state=CycleState.FINALIZED) | Q(payouts__status__in=PAY_LOCKED)).distinct()
+
+
 class LockedWindows:
-    """Windows of finalized cycles: data dated inside them cannot change."""
+    """Windows of locked cycles: data dated inside them cannot change."""
 
     def __init__(self):
         from .metrics import window_bounds
 
-        self.windows = [
-            (name, *window_bounds(s, e))
-            for name, s, e in AppraisalCycle.objects.filter(state=CycleState.FINALIZED).values_list("name", "start", "end")
-        ]
+        self.windows = [(name, *window_bounds(s, e)) for name, s, e in locked_cycles().values_list("name", "start", "end")]
 
     def check(self, number, column, value, errors):
         if value is None:
             return
         for name, start, end in self.windows:
             if start <= value < end:
-                errors.add(number, column, _("falls in finalized cycle %(name)s, which is locked") % {"name": name})
+                errors.add(number, column, _("falls in cycle %(name)s, which is locked (finalized or paid out)")
+                           % {"name": name})
                 return
 
 
@@ -771,16 +779,22 @@ def import_staff(header, rows) -> int:
     return len(parsed)
 
 
+class _Cycles(dict):
+    locked: set
+
+
 def _cycle_cache(errors):
-    return {c.name: c for c in AppraisalCycle.objects.all()}
+    cycles = _Cycles((c.name, c) for c in AppraisalCycle.objects.all())
+    cycles.locked = set(locked_cycles().values_list("pk", flat=True))
+    return cycles
 
 
 def _cycle_for(cycles, number, name, errors):
     cycle = cycles.get(name)
     if cycle is None:
         errors.add(number, "cycle", _("unknown cycle %(v)r") % {"v": name})
-    elif cycle.state == CycleState.FINALIZED:
-        errors.add(number, "cycle", _("cycle %(v)s is finalized and locked") % {"v": name})
+    elif cycle.pk in cycles.locked:
+        errors.add(number, "cycle", _("cycle %(v)s is locked (finalized or paid out)") % {"v": name})
         return None
     return cycle
 

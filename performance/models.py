@@ -612,6 +612,7 @@ class Inspection(models.Model):
     window_start = models.DateField(_("sample window start"))
     window_end = models.DateField(_("sample window end"))
     pooled = models.BooleanField(_("drawn from the pool"), default=False)
+    draw_seed = models.CharField(_("draw seed"), max_length=64, blank=True, db_default="")
     status = models.CharField(_("status"), max_length=16, choices=InspectionStatus.choices, default=InspectionStatus.PENDING)
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)

@@ -103,7 +103,7 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None,
     if conf.get("ALWAYS_INCLUDE_REOPENED"):
         extra |= Q(reopened=True)
     always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
-    return _create_inspections(chosen, pool_picks, always, start, end)
+    return _create_inspections(chosen, pool_picks, always, start, end, seed)
 
 
 def _qa_inspectors() -> list[int]:
@@ -111,7 +111,7 @@ def _qa_inspectors() -> list[int]:
 
 
 @transaction.atomic
-def _create_inspections(chosen, pool_picks, always, window_start, window_end) -> dict:
+def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed) -> dict:
     picks = {tid: (sid, False) for tid, sid in chosen}
     picks.update({tid: (sid, True) for tid, sid in pool_picks})
     for tid, sid in always:
@@ -125,11 +125,11 @@ def _create_inspections(chosen, pool_picks, always, window_start, window_end) ->
     now = timezone.now()
     rows = [
         (tid, scorecard.pk, _assign(inspectors, i, picks[tid][0]), now, window_start, window_end, picks[tid][1],
-         InspectionStatus.PENDING.value, "", "", "")
+         InspectionStatus.PENDING.value, "", "", "", seed)
         for i, tid in enumerate(new_ids)
     ]
     copy_insert(Inspection, ["ticket_id", "scorecard_id", "inspector_id", "sampled_at", "window_start", "window_end",
-                             "pooled", "status", "root_cause", "dispute_reason", "replaced_reason"], rows)
+                             "pooled", "status", "root_cause", "dispute_reason", "replaced_reason", "draw_seed"], rows)
     return {"sampled": len(picks), "created": len(rows), "agents": len({s for s, _p in picks.values()})}
 
 
@@ -217,7 +217,7 @@ def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspecti
         raise ValidationError(_("Only a pending inspection can be replaced."))
     if not reason.strip():
         raise ValidationError(_("Give a reason for the replacement."))
-    seed = str(seed if seed is not None else settings.QA["SEED"])
+    seed = str(seed if seed is not None else (inspection.draw_seed or settings.QA["SEED"]))
     ticket = inspection.ticket
     s, e = window_bounds(inspection.window_start, inspection.window_end)
     candidate = (
@@ -232,7 +232,7 @@ def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspecti
     return Inspection.objects.create(
         ticket=candidate, scorecard=inspection.scorecard, inspector=inspection.inspector,
         sampled_at=timezone.now(), window_start=inspection.window_start, window_end=inspection.window_end,
-        pooled=inspection.pooled,
+        pooled=inspection.pooled, draw_seed=seed,
     )
 
 

@@ -6,7 +6,7 @@ from import_export import fields, resources, widgets
 from . import importing
 from .complaints import DueTimes
 from .exporting import cell
-from .models import Complaint, Order, Staff, Team, Ticket
+from .models import BusinessCalendar, CalendarDay, Complaint, Order, Staff, Team, Ticket
 
 
 class ParserWidget(widgets.Widget):
@@ -162,3 +162,19 @@ class StaffResource(AllOrNothingResource):
         fields = ["employee_no", "name", "email", "team", "role", "manager", "hired_on", "active"]
         clean_model_instances = True
         skip_unchanged = True
+
+
+class CalendarDayResource(AllOrNothingResource):
+    """Holidays and make-up working days, e.g. the State Council's list for a year."""
+
+    calendar = fields.Field(attribute="calendar", column_name="calendar",
+                            widget=widgets.ForeignKeyWidget(BusinessCalendar, "name"))
+    date = parsed("date", importing.parse_date)
+    working = parsed("working", importing.parse_bool, False)
+    name = parsed("name", importing.parse_str(100), "")
+
+    class Meta:
+        model = CalendarDay
+        import_id_fields = ["calendar", "date"]
+        fields = ["calendar", "date", "working", "name"]
+        clean_model_instances = True

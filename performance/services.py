@@ -50,9 +50,14 @@ def _audit_user(obj, actor):
 
 def cycle_assert_editable(cycle: AppraisalCycle) -> None:
     """Read the state from the database: the caller's copy may be stale."""
+    from .importing import PAY_LOCKED
+
     state = AppraisalCycle.objects.filter(pk=cycle.pk).values_list("state", flat=True).first()
     if state == CycleState.FINALIZED:
         raise CycleLocked(_("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name})
+    if AppraisalCycle.objects.filter(pk=cycle.pk, payouts__status__in=PAY_LOCKED).exists():
+        raise CycleLocked(_("Cycle %(name)s has approved payouts: its data, scores and ratings are locked until "
+                            "finance unlocks them.") % {"name": cycle.name})
 
 
 @transaction.atomic

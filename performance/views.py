@@ -320,7 +320,15 @@ def qa_queue(request):
             "remaining": len(calibration) + pending.count(),
         })
     inspection = pending.first()
-    if request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
+    if request.method == "POST" and inspection is not None and request.POST.get("replace") == str(inspection.pk):
+        try:
+            new = qa.inspection_replace(inspection=inspection, reason=request.POST.get("replace_reason", ""), actor=me)
+            messages.success(request, _("%(old)s replaced by %(new)s.") % {
+                "old": inspection.ticket.external_id, "new": new.ticket.external_id if new else "—"})
+            return redirect("qa-queue")
+        except ValidationError as exc:
+            errors = exc.messages
+    elif request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
         try:
             scores = {item.pk: _item_score(request, item) for item in inspection.scorecard.items.all()}
             qa.inspection_submit(inspection=inspection, scores=scores, root_cause=request.POST.get("root_cause", ""),

@@ -102,3 +102,22 @@ def test_cycle_actions_finalize_and_refuse_reopening_without_a_reason(admin_clie
     assert "Reopening needs a reason." in response.content.decode()
     admin_client.post(url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": "late KCI"})
     assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.REVIEW
+
+
+def test_holidays_import_in_the_admin_and_due_times_follow(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from performance.models import CalendarDay, Complaint
+
+    complaint = ComplaintFactory(priority="urgent", received_at=local(2026, 10, 1, 10))  # 2 working hours
+    body = "calendar,date,working,name\nStandard,2026-10-01,false,国庆节\nStandard,2026-10-02,false,国庆节\n".encode()
+    response = admin_client.post("/admin/performance/calendarday/import/", {
+        "import_file": SimpleUploadedFile("h.csv", body, content_type="text/csv"), "format": "0", "resource": "0"})
+    assert response.status_code == 200 and "confirm" in response.content.decode().lower()
+    form = response.context["confirm_form"]
+    response = admin_client.post("/admin/performance/calendarday/process_import/", form.initial, follow=True)
+    assert CalendarDay.objects.filter(working=False).count() == 2
+    complaint.refresh_from_db()
+    # Thu 1 and Fri 2 are holidays: the clock starts Monday 5th 09:00
+    assert complaint.first_response_due == local(2026, 10, 5, 11)
+    assert Complaint.objects.count() == 1

@@ -289,3 +289,27 @@ def test_finance_approves_and_downloads_payroll_xlsx_and_csv_in_the_admin(db, cl
     assert (batch.payout_count, batch.total, len(batch.checksum)) == (2, Decimal("200.00"), 64)
     client.post(url, {"action": "mark_paid", "_selected_action": ids})
     assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
+
+
+def test_approved_payouts_lock_their_cycles_inputs(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    from commission.services import payouts_unlock
+    from performance.models import Order
+
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S030", role="sales")
+    OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    finance = UserFactory(username="fin4", groups=["Finance"])
+    payouts_approve(payouts=list(Payout.objects.filter(cycle=cycle)), actor=finance)
+    path = tmp_path / "o.csv"
+    path.write_text("external_id,employee_no,customer_id,product_category,amount,ordered_at,paid_at\n"
+                    "LATE,S030,C1,x,10.00,2026-01-20 10:00,2026-01-20 10:00\n")
+    with pytest.raises(CommandError, match="row 2, column paid_at: falls in cycle 2026-01, which is locked"):
+        call_command("import_data", "orders", str(path))
+    assert not Order.objects.filter(external_id="LATE").exists()
+    payouts_unlock(payouts=list(Payout.objects.filter(cycle=cycle)), actor=finance, reason="late order")
+    call_command("import_data", "orders", str(path))
+    assert Order.objects.filter(external_id="LATE").exists()

@@ -134,3 +134,23 @@ def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
     client.force_login(hr)
     page = client.get("/qa/dashboard/").content.decode()
     assert "-15.00" in page and "Calibration drift" in page
+
+
+def test_an_inspector_replaces_a_ticket_that_cannot_be_judged_by_the_same_rule(client):
+    inspector = StaffFactory(employee_no="Q1", user=UserFactory(username="qq1", groups=["Staff", "QA"]))
+    agent = StaffFactory(employee_no="A1")
+    tickets_for(agent, 30, "R")  # round(1.5) = 2 sampled
+    qa_sample(**WEEK, seed="r")
+    client.force_login(inspector.user)
+    first = Inspection.objects.filter(inspector=inspector).order_by("sampled_at", "id").first()
+    client.post("/qa/", {"replace": first.pk, "replace_reason": "recording missing"})
+    first.refresh_from_db()
+    assert (first.status, first.replaced_reason) == ("replaced", "recording missing")
+    live = Inspection.objects.exclude(status="replaced")
+    assert live.count() == 2 and first.ticket_id not in live.values_list("ticket_id", flat=True)
+    # the replacement is the agent's next ticket in the same hash order, inside the same window
+    from performance.qa import qa_hash_py
+
+    order = sorted(Ticket.objects.filter(staff=agent), key=lambda t: (qa_hash_py("r", t.external_id), t.pk))
+    assert set(live.values_list("ticket__external_id", flat=True)) == {t.external_id for t in order[1:3]}
+    assert qa_sample(**WEEK, seed="r")["created"] == 0  # the replaced ticket is not drawn again
