@@ -313,3 +313,48 @@ def test_approved_payouts_lock_their_cycles_inputs(db, tmp_path):
     payouts_unlock(payouts=list(Payout.objects.filter(cycle=cycle)), actor=finance, reason="late order")
     call_command("import_data", "orders", str(path))
     assert Order.objects.filter(external_id="LATE").exists()
+
+
+def test_pk_bonus_rewards_places_one_two_three_with_ties_by_employee_no(db):
+    plan_load(data={**PLAN, "modifiers": {}, "cap": None,
+                    "pk_bonus": {"metric": "sales_amount", "prizes": [1000, 600, 300]}})
+    sellers = [StaffFactory(employee_no=f"S10{i}", role="sales") for i in range(4)]
+    for seller, amount in zip(sellers, ["500.00", "900.00", "900.00", "100.00"]):
+        OrderFactory(staff=seller, amount=Decimal(amount), paid_at=local(2026, 1, 5))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    totals = {p.staff.employee_no: p.total for p in Payout.objects.filter(cycle=cycle).select_related("staff")}
+    # S101 and S102 tie on 900: S101 first by employee_no; S100 third; S103 nothing
+    assert totals == {"S101": Decimal("1090.00"), "S102": Decimal("690.00"), "S100": Decimal("350.00"),
+                      "S103": Decimal("10.00")}
+    line = PayoutLine.objects.get(payout__staff=sellers[1], kind=LineKind.PK_BONUS)
+    assert (line.amount, line.label) == (Decimal("1000.00"), "Ranking bonus, place 1")
+
+
+@pytest.mark.parametrize("size", [10, 80])
+def test_payout_computation_query_count_does_not_grow_with_members(db, size):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from commission.services import cycle_payouts_compute
+
+    plan_load(data=PLAN)
+    for i in range(size):
+        seller = StaffFactory(employee_no=f"Q{i:03d}", role="sales")
+        OrderFactory(staff=seller, paid_at=local(2026, 1, 5), refunded_amount=Decimal("10.00"),
+                     refunded_at=local(2026, 2, 3))
+        OrderFactory(staff=seller, paid_at=local(2026, 2, 5))
+    jan, feb = month(2026, 1), month(2026, 2)
+    cycle_close_now(cycle=jan)
+    cycle_close_now(cycle=feb)  # payouts with clawbacks and carried balances exist now
+    with CaptureQueriesContext(connection) as ctx:
+        cycle_payouts_compute(cycle=feb)
+    bulk = ("INSERT", 'UPDATE "commission_payout" SET')  # batched by the backend's parameter limit
+    statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(bulk)]
+    test_payout_computation_query_count_does_not_grow_with_members.counts[size] = len(statements)
+    counts = test_payout_computation_query_count_does_not_grow_with_members.counts
+    if len(counts) == 2:
+        assert counts[10] == counts[80], counts
+
+
+test_payout_computation_query_count_does_not_grow_with_members.counts = {}
