@@ -358,3 +358,22 @@ def test_payout_computation_query_count_does_not_grow_with_members(db, size):
 
 
 test_payout_computation_query_count_does_not_grow_with_members.counts = {}
+
+
+def test_payroll_csv_from_the_admin_has_a_bom_and_the_contract_columns(db, client):
+    plan_load(data=PLAN)
+    OrderFactory(staff=StaffFactory(employee_no="S040", role="sales", name="王芳"), amount=Decimal("1234.50"),
+                 paid_at=local(2026, 1, 10))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    finance = UserFactory(username="fin5", groups=["Finance"], is_staff=True)
+    client.force_login(finance)
+    ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
+    client.post("/admin/commission/payout/", {"action": "approve", "_selected_action": ids})
+    response = client.post("/admin/commission/payout/", {"action": "payroll_csv", "_selected_action": ids})
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == ("employee_no,name,cycle,plan,gross,multiplier,commission,clawback,carried_balance,total,"
+                        "currency,status")
+    assert lines[1] == "S040,王芳,2026-01,cloud-sales,123.45,1.0,123.45,0.00,0.00,123.45,CNY,approved"
+    assert Payout.objects.get().status == "exported"
