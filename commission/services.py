@@ -99,7 +99,7 @@ def cycle_payouts_compute(*, cycle: AppraisalCycle) -> None:
         sid: override or grade
         for sid, grade, override in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "grade", "override_grade")
     }
-    cycle_metrics = None
+    cycle_metrics = getattr(cycle, "metric_map", None)  # set by the appraisal step of the same close
     kept = []
     for version in versions:
         window = period_window(version, cycle)

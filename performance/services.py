@@ -218,6 +218,7 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
         by_role.setdefault(template.role, template)
     members = cycle_members(cycle, by_role.keys())
     metrics = cycle_metric_map(cycle)
+    cycle.metric_map = metrics  # read once per close: the after-close hooks (payouts) use it too
     ratings: dict[int, dict[str, Fraction]] = {}
     for sid, code, rating in KciRating.objects.filter(cycle=cycle).values_list("staff_id", "indicator", "rating"):
         ratings.setdefault(sid, {})[code] = Fraction(rating)
