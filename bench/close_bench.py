@@ -27,7 +27,8 @@ def seed(args, url):
     reset_database(url)
     run_child(["migrate"])
     seconds, _peak = run_child(["seed_demo", "--staff", str(args.staff), "--days", "31", "--anchor", ANCHOR,
-                                "--tickets-per-day", str(args.tickets_per_day), "--no-close", "--seed", "5"])
+                                "--tickets-per-day", str(args.tickets_per_day), "--no-close", "--seed", "5",
+                                "--sales-orders-per-day", str(args.sales_orders_per_day)])
     return seconds
 
 
@@ -61,6 +62,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--staff", type=int, default=5000)
     parser.add_argument("--tickets-per-day", type=float, default=16)
+    parser.add_argument("--sales-orders-per-day", type=float, default=6, help="about 200,000 orders at 5,000 staff")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded bench database")
     args = parser.parse_args()
     url = setup()

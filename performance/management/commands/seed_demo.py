@@ -62,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--tickets-per-day", type=float, default=12.0, help="per service agent")
         parser.add_argument("--no-close", action="store_true", help="leave the earlier cycle open")
         parser.add_argument("--skip-if-present", action="store_true", help="do nothing when staff exist already")
+        parser.add_argument("--sales-orders-per-day", type=float, help="mean orders a seller closes a day (default 1.4)")
 
     def handle(self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, skip_if_present=False,
                **options):
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         if Staff.objects.exists():
             raise CommandError("the database already has staff; seed_demo fills an empty database")
         self.rng = random.Random(seed)
+        self.sales_per_day = options.get("sales_orders_per_day")
         self.tz = ZoneInfo(settings.TIME_ZONE)
         today = timezone.localdate()
         self.anchor = anchor or today.replace(day=1)
@@ -241,7 +243,8 @@ class Command(BaseCommand):
         for m in sellers:
             for d in range(days):
                 day = self.start + datetime.timedelta(days=d)
-                for _ in range(rng.choice((0, 1, 1, 2, 3))):
+                for _ in range(rng.choice((0, 1, 1, 2, 3)) if self.sales_per_day is None
+                               else int(rng.expovariate(1 / self.sales_per_day) + 0.5)):
                     seq += 1
                     customer = f"C{rng.randint(1, 5000):05d}"
                     orders.append(self._order(seq, m.pk, customer, self._when(day, 9, 20),
