@@ -377,3 +377,26 @@ def test_payroll_csv_from_the_admin_has_a_bom_and_the_contract_columns(db, clien
                         "currency,status")
     assert lines[1] == "S040,王芳,2026-01,cloud-sales,123.45,1.0,123.45,0.00,0.00,123.45,CNY,approved"
     assert Payout.objects.get().status == "exported"
+
+
+def test_export_payouts_for_payroll_takes_approved_ones_and_records_who(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    from commission.models import ExportBatch
+
+    plan_load(data=PLAN)
+    for i in range(2):
+        OrderFactory(staff=StaffFactory(employee_no=f"S05{i}", role="sales"), paid_at=local(2026, 1, 10))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    finance = UserFactory(username="fin6", groups=["Finance"])
+    payouts_approve(payouts=[Payout.objects.get(staff__employee_no="S050")], actor=finance)
+    out = tmp_path / "pay.xlsx"
+    with pytest.raises(CommandError, match="Only Finance"):
+        call_command("export_payouts", cycle.name, "--output", str(out), "--for-payroll",
+                     "--user", UserFactory(username="hr6", groups=["HR"]).username)
+    call_command("export_payouts", cycle.name, "--output", str(out), "--for-payroll", "--user", "fin6")
+    batch = ExportBatch.objects.get()
+    assert (batch.payout_count, batch.exported_by, batch.file_format) == (1, finance, "xlsx")
+    assert dict(Payout.objects.values_list("staff__employee_no", "status")) == {"S050": "exported",
+                                                                                 "S051": "calculated"}
