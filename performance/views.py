@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +25,7 @@ from .models import (
     CycleState,
     Indicator,
     Inspection,
+    InspectionScore,
     InspectionStatus,
     KciRating,
     Staff,
@@ -119,8 +120,12 @@ def my_results(request):
                 if i.section == "kpi" or i.rule != "rating":
                     series.setdefault(i.name or i.indicator, []).append((a.cycle.name, i.score))
         context["trend"] = line_chart(series, _("Score and KPI trend"))
-    context["inspections"] = Inspection.objects.filter(ticket__staff=me).select_related("ticket").order_by(
-        "-sampled_at")[:20]
+    context["inspections"] = (
+        Inspection.objects.filter(ticket__staff=me).select_related("ticket")
+        .prefetch_related(Prefetch("scores", queryset=InspectionScore.objects.select_related("item")
+                                   .order_by("review", "item__position")))
+        .order_by("-sampled_at")[:20]
+    )
     context["complaints"] = Complaint.objects.filter(Q(staff=me) | Q(handler=me)).order_by("-received_at")[:20]
     return render(request, "performance/my_results.html", context)
 

@@ -172,3 +172,18 @@ def test_personal_and_hr_pages_keep_their_query_count_as_rows_grow(client, compa
             assert client.get(url).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_my_results_show_each_inspection_item_score(client, company):
+    from performance.models import Inspection
+    from performance.qa import inspection_submit, qa_sample
+
+    qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    inspection = Inspection.objects.select_related("ticket__staff", "scorecard").first()
+    items = {i.code: i.pk for i in inspection.scorecard.items.all()}
+    inspector = StaffFactory(employee_no="Q7")
+    inspection_submit(inspection=inspection, actor=inspector,
+                      scores={items["speed"]: 100, items["accuracy"]: 90, items["attitude"]: None, items["sop"]: 85})
+    as_user(client, inspection.ticket.staff)
+    page = client.get("/me/").content.decode()
+    assert "Response speed 100" in page and "Attitude and language n/a" in page
