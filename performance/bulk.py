@@ -21,8 +21,7 @@ def copy_insert(model, fields: list[str], rows) -> int:
     from psycopg.types.json import Jsonb
 
     meta = model._meta
-    columns = [meta.get_field(f.removesuffix("_id") if f.endswith("_id") and not _is_field(meta, f) else f)
-               for f in fields]
+    columns = [meta.get_field(f) for f in fields]  # get_field knows attnames such as staff_id too
     types = [_pg_type(c.db_type(connection)) if c.get_internal_type() != "JSONField" else "jsonb" for c in columns]
     json_at = [i for i, t in enumerate(types) if t == "jsonb"]
     qn = connection.ops.quote_name
@@ -38,11 +37,3 @@ def copy_insert(model, fields: list[str], rows) -> int:
                         row[i] = Jsonb(row[i])
                 copy.write_row(row)
     return len(rows)
-
-
-def _is_field(meta, name):
-    try:
-        meta.get_field(name)
-        return True
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist
-        return False
