@@ -71,7 +71,9 @@ def test_managers_see_their_subtree_only(client, company):
 def test_statements_are_private(client, company):
     payout = Payout.objects.get(staff=company["seller"])
     as_user(client, company["seller"])
-    assert client.get(f"/commission/statements/{payout.pk}/").status_code == 200
+    page = client.get(f"/commission/statements/{payout.pk}/")
+    assert page.status_code == 200
+    assert '<td class="num">0.1</td>' in page.content.decode()  # rates shown without trailing zeros
     body = client.get(f"/commission/statements/{payout.pk}.csv").content.decode("utf-8-sig")
     assert "summary,total,,,,,100.00" in body  # 1000.00 × 10% (no tickets: modifiers 1)
     as_user(client, company["alice"])

@@ -21,3 +21,14 @@ GRADE_LABELS = {
 def grade_label(code):
     """A template's grade codes are data; the usual ones read as words in the user's language."""
     return GRADE_LABELS.get(code, code or "—")
+
+
+@register.filter
+def plain_number(value):
+    """A rate or factor without trailing zeros: 0.10000000 → 0.1, 1.20000000 → 1.2."""
+    from decimal import Decimal
+
+    if value in (None, ""):
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text
