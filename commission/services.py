@@ -252,11 +252,12 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     if changed:
         bulk_update_with_history(changed, Payout, [*values.keys(), "computed_at"], batch_size=1000)
     ids = dict(Payout.objects.filter(cycle=cycle, plan=version.plan).values_list("staff_id", "pk"))
-    _replace_lines(cycle, version.plan)
+    asked = _replace_lines(cycle, version.plan)
     copy_insert(PayoutLine, LINE_FIELDS, (
         (ids[sid], line.kind, line.order_id, line.source_cycle_id, line.label, line.base, line.rate, line.amount, i)
         for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)
     ))
+    _relink_queries(asked)
     return [ids[sid] for sid in staff_ids]
 
 
@@ -274,17 +275,33 @@ class _Line:
     amount: Decimal | None = None
 
 
-def _replace_lines(cycle, plan) -> None:
+def _replace_lines(cycle, plan) -> list[tuple]:
     """Remove the computed lines (manual adjustments stay) with one UPDATE and one DELETE.
 
-    Queries on a statement keep their payout; their link to a recomputed line is cleared first,
-    so the delete needs no per-row cascade (``_raw_delete`` is Django's own bulk path).
+    Staff questions about a line are unlinked first, so the delete needs no per-row cascade
+    (``_raw_delete`` is Django's own bulk path); what they pointed at is returned so that
+    ``_relink_queries`` can point them at the recomputed line for the same order or step.
     """
     from .models import StatementQuery
 
     lines = PayoutLine.objects.filter(payout__cycle=cycle, payout__plan=plan).exclude(kind=LineKind.ADJUSTMENT)
-    StatementQuery.objects.filter(line__in=lines).update(line=None)
+    asked = list(StatementQuery.objects.filter(line__in=lines).values_list(
+        "pk", "payout_id", "line__kind", "line__order_id", "line__label"))
+    if asked:
+        StatementQuery.objects.filter(pk__in=[a[0] for a in asked]).update(line=None)
     lines._raw_delete(lines.db)
+    return asked
+
+
+def _relink_queries(asked) -> None:
+    from .models import StatementQuery
+
+    for pk, payout_id, kind, order_id, label in asked:
+        match = PayoutLine.objects.filter(payout_id=payout_id, kind=kind)
+        match = match.filter(order_id=order_id) if order_id else match.filter(label=label)
+        line = match.order_by("position").first()
+        if line is not None:
+            StatementQuery.objects.filter(pk=pk).update(line=line)
 
 
 def _dec(value: Fraction) -> Decimal:

@@ -248,10 +248,13 @@ def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
     payout.refresh_from_db()
     assert (payout.adjustments, payout.total) == (Decimal("12.50"), Decimal("312.50"))
     assert StatementQuery.objects.get().status == "answered"
-    # an adjustment survives a recompute
+    # an adjustment survives a recompute, and the question still points at the same order's line
+    asked_about = query.line.order_id
     cycle_close_now(cycle=feb)
     payout.refresh_from_db()
     assert (payout.adjustments, payout.total) == (Decimal("12.50"), Decimal("312.50"))
+    query.refresh_from_db()
+    assert query.line is not None and query.line.order_id == asked_about
     client.force_login(finance)
     page = client.get(f"/commission/budget/{feb.pk}/").content.decode()
     assert "312.50" in page, page[page.find("budget-total") - 50:][:300]
