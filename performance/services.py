@@ -353,10 +353,20 @@ def _indicator_rows(aid, row):
 
 
 def _previous_grades(cycle) -> dict[int, list[str]]:
-    """Grades of the cycles before this one, newest first (one query)."""
+    """Grades of the few cycles before this one that the improvement-plan streak needs, newest first.
+
+    Only the last ``IMPROVEMENT_PLAN_AFTER - 1`` cycles are read, so the close does not grow with
+    the years of history behind it.
+    """
+    earlier = list(
+        AppraisalCycle.objects.filter(end__lte=cycle.start).order_by("-start")
+        .values_list("pk", flat=True)[: max(0, settings.APPRAISAL["IMPROVEMENT_PLAN_AFTER"] - 1)]
+    )
     out: dict[int, list[str]] = {}
+    if not earlier:
+        return out
     rows = (
-        Appraisal.objects.filter(cycle__end__lte=cycle.start)
+        Appraisal.objects.filter(cycle_id__in=earlier)
         .order_by("-cycle__start")
         .values_list("staff_id", "grade", "override_grade")
     )

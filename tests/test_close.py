@@ -233,3 +233,20 @@ def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(agent_t
     assert reopened.state == CycleState.REVIEW
     last = reopened.history.first()
     assert (last.history_user, last.history_change_reason, last.state) == (root, "typo in KCI", "review")
+
+
+def test_two_needs_improvement_grades_in_a_row_flag_an_improvement_plan(agent_template,
+                                                                        django_capture_on_commit_callbacks):
+    member = StaffFactory(employee_no="E050")
+    for month_no in (1, 2, 3):
+        for i in range(5):  # slow first responses and 1-star ratings: needs improvement
+            created = local(2026, month_no, 5 + i, 10)
+            TicketFactory(staff=member, created_at=created, first_response_at=created + datetime.timedelta(hours=1),
+                          rating=1)
+    cycles = [cycle_create(name=f"m{m}", start=datetime.date(2026, m, 1), end=datetime.date(2026, m + 1, 1))
+              for m in (1, 2, 3)]
+    for cycle in cycles:
+        close(cycle, django_capture_on_commit_callbacks)
+    flags = [Appraisal.objects.get(cycle=c, staff=member) for c in cycles]
+    assert [(a.grade, a.improvement_plan) for a in flags] == [
+        ("needs_improvement", False), ("needs_improvement", True), ("needs_improvement", True)]
