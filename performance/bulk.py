@@ -5,6 +5,8 @@ Python conversion beyond psycopg's own. Elsewhere the ORM's bulk_create. The row
 complete and valid: callers build them from computed values, never from user input.
 """
 
+import json
+
 from django.db import connection
 
 from .importing import _pg_type
@@ -18,8 +20,6 @@ def copy_insert(model, fields: list[str], rows) -> int:
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**dict(zip(fields, row))) for row in rows], batch_size=2000)
         return len(rows)
-    from psycopg.types.json import Jsonb
-
     meta = model._meta
     columns = [meta.get_field(f) for f in fields]  # get_field knows attnames such as staff_id too
     types = [_pg_type(c.db_type(connection)) if c.get_internal_type() != "JSONField" else "jsonb" for c in columns]
@@ -30,10 +30,28 @@ def copy_insert(model, fields: list[str], rows) -> int:
                "FROM STDIN (FORMAT BINARY)")
         with cur.cursor.copy(sql) as copy:
             copy.set_types(types)
+            jsonb = _JsonbCache()
             for row in rows:
                 if json_at:
                     row = list(row)
                     for i in json_at:
-                        row[i] = Jsonb(row[i])
+                        row[i] = jsonb(row[i])
                 copy.write_row(row)
     return len(rows)
+
+
+class _JsonbCache:
+    """Serialise each distinct JSON object once: derived rows often share one (an indicator's
+    rule parameters on every member's result row)."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def __call__(self, value):
+        from psycopg.types.json import Jsonb
+
+        hit = self.seen.get(id(value))
+        if hit is None or hit[0] is not value:  # the object is kept, so its id is not reused
+            text = json.dumps(value)
+            hit = self.seen[id(value)] = (value, Jsonb(value, dumps=lambda _obj, text=text: text))
+        return hit[1]

@@ -16,22 +16,50 @@ from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F,
 from django.utils import timezone
 
 from .models import Complaint, Inspection, InspectionStatus, Order, Ticket
+from .money import round_half_up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricResult:
-    """A value as numerator / denominator so it stays exact; denominator 0 = undefined."""
+    """A value as numerator / denominator so it stays exact; denominator 0 = undefined.
 
-    numerator: Fraction
-    denominator: Fraction | None = None  # None: a plain value, not a ratio
+    Counts stay ``int`` and amounts ``Decimal`` (both exact and far cheaper than fractions
+    over thousands of members); ``value`` gives the exact ``Fraction``.
+    """
+
+    numerator: int | Decimal | Fraction
+    denominator: int | None = None  # None: a plain value, not a ratio
 
     @property
     def value(self) -> Fraction | None:
         if self.denominator is None:
-            return self.numerator
+            return Fraction(self.numerator)
         if self.denominator == 0:
             return None
-        return self.numerator / self.denominator
+        return Fraction(self.numerator) / self.denominator
+
+
+    def to_json(self) -> list:
+        """``[numerator, denominator]`` as stored in ``MemberMetrics.values`` (exact, no floats)."""
+        return [_json_number(self.numerator), self.denominator]
+
+
+def _json_number(number):
+    if type(number) is int:
+        return number
+    return str(round_half_up(number, 6))  # amounts have 2 places, durations 6: exact
+
+
+def value_from_json(pair) -> Fraction | None:
+    """The exact value of a stored ``[numerator, denominator]``; ``None`` when undefined."""
+    numerator, denominator = pair
+    if denominator is None:
+        return Fraction(numerator)
+    if not denominator:
+        return None
+    if type(numerator) is int:
+        return Fraction(numerator, denominator)
+    return Fraction(numerator) / denominator
 
 
 def window_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -44,13 +72,14 @@ def window_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.da
 
 
 def ratio(num, den) -> MetricResult:
-    return MetricResult(Fraction(num or 0), Fraction(den or 0))
+    return MetricResult(num or 0, den or 0)
 
 
-def seconds(delta) -> Fraction:
+def seconds(delta) -> int | Fraction:
     if delta is None:
-        return Fraction(0)
-    return Fraction(delta.days * 86400 + delta.seconds) + Fraction(delta.microseconds, 1_000_000)
+        return 0
+    whole = delta.days * 86400 + delta.seconds
+    return whole + Fraction(delta.microseconds, 1_000_000) if delta.microseconds else whole
 
 
 FAMILIES = []
@@ -72,7 +101,9 @@ TICKET_RATES = (
 
 @family("tickets_handled", *TICKET_RATES)
 def ticket_metrics(staff_ids, start, end, now):
-    paid_order = Order.objects.filter(ticket_id=OuterRef("pk"), paid_at__lt=end)
+    # An uncorrelated IN (hashed once per worker), not a correlated EXISTS: the EXISTS kept
+    # PostgreSQL from scanning the window in parallel (measured: 1.0 s against 0.5 s).
+    named_by_paid_order = Order.objects.filter(paid_at__lt=end, ticket__isnull=False).values("ticket_id")
     rows = (
         Ticket.objects.filter(staff_id__in=staff_ids, created_at__gte=start, created_at__lt=end)
         .values("staff_id")
@@ -87,24 +118,24 @@ def ticket_metrics(staff_ids, start, end, now):
             fcr=Count("id", filter=Q(resolved_at__isnull=False, reopened=False)),
             handle=Sum(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())),
             inquiries=Count("id", filter=Q(kind="inquiry")),
-            converted=Count("id", filter=Q(kind="inquiry") & Q(Exists(paid_order))),
+            converted=Count("id", filter=Q(kind="inquiry", id__in=named_by_paid_order)),
         )
         .order_by()
     )
     out = {}
     for r in rows:
         out[r["staff_id"]] = {
-            "tickets_handled": MetricResult(Fraction(r["n"])),
+            "tickets_handled": MetricResult(r["n"]),
             "first_response_rate_2m": ratio(r["frt_ok"], r["n"]),
             "avg_response_rate_3m": ratio(r["avg_ok"], r["avg_n"]),
             "satisfaction_rate": ratio(r["satisfied"], r["rated"]),
             "resolution_rate": ratio(r["resolved"], r["n"]),
             "fcr_rate": ratio(r["fcr"], r["resolved"]),
-            "avg_handle_seconds": MetricResult(seconds(r["handle"]), Fraction(r["resolved"])),
+            "avg_handle_seconds": MetricResult(seconds(r["handle"]), r["resolved"]),
             "conversion_rate": ratio(r["converted"], r["inquiries"]),
         }
     empty = {
-        "tickets_handled": MetricResult(Fraction(0)),
+        "tickets_handled": MetricResult(0),
         **{code: ratio(0, 0) for code in TICKET_RATES},
     }
     return out, empty
@@ -156,10 +187,10 @@ def complaint_metrics(staff_ids, start, end, now):
     )
     out = {}
     for r in against:
-        out.setdefault(r["staff_id"], {})["complaint_count"] = MetricResult(Fraction(r["n"]))
+        out.setdefault(r["staff_id"], {})["complaint_count"] = MetricResult(r["n"])
     for r in handled:
         out.setdefault(r["handler_id"], {})["complaint_sla_rate"] = ratio(r["met"], r["n"])
-    return out, {"complaint_count": MetricResult(Fraction(0)), "complaint_sla_rate": ratio(0, 0)}
+    return out, {"complaint_count": MetricResult(0), "complaint_sla_rate": ratio(0, 0)}
 
 
 @family("orders_count", "sales_amount", "avg_order_value", "refund_rate")
@@ -178,16 +209,16 @@ def order_metrics(staff_ids, start, end, now):
     )
     out = {}
     for r in rows:
-        sales = Fraction(r["amount"] or Decimal(0)) - Fraction(r["refunded"] or Decimal(0))
+        sales = (r["amount"] or Decimal(0)) - (r["refunded"] or Decimal(0))  # exact: both have 2 places
         out[r["staff_id"]] = {
-            "orders_count": MetricResult(Fraction(r["n"])),
+            "orders_count": MetricResult(r["n"]),
             "sales_amount": MetricResult(sales),
-            "avg_order_value": MetricResult(sales, Fraction(r["n"])),
+            "avg_order_value": MetricResult(sales, r["n"]),
             "refund_rate": ratio(r["refunds"], r["n"]),
         }
     return out, {
-        "orders_count": MetricResult(Fraction(0)),
-        "sales_amount": MetricResult(Fraction(0)),
+        "orders_count": MetricResult(0),
+        "sales_amount": MetricResult(Decimal(0)),
         "avg_order_value": ratio(0, 0),
         "refund_rate": ratio(0, 0),
     }

@@ -416,8 +416,32 @@ class MetricSource(models.TextChoices):
     IMPORTED = "imported", _("Imported")
 
 
+class MemberMetrics(models.Model):
+    """Every computed metric of one member in one cycle, written by the close as one row.
+
+    ``values`` maps a metric code to ``[numerator, denominator]``: counts as JSON integers,
+    amounts and seconds as decimal strings (exact, never floats); the denominator is null
+    for a plain value and 0 for a ratio that is undefined (n/a). One row per member rather
+    than one per metric: a close of 5,000 staff writes and reads back 5,000 rows, not 85,000.
+    Values imported with ``import_data metrics`` are ``MetricValue`` rows.
+    """
+
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="member_metrics",
+                              db_index=False)  # the unique constraint below leads with the cycle
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="member_metrics")
+    values = models.JSONField(_("values"), default=dict)
+
+    class Meta:
+        verbose_name = _("computed metrics")
+        verbose_name_plural = _("computed metrics")
+        constraints = [models.UniqueConstraint(fields=["cycle", "staff"], name="member_metrics_unique")]
+
+
 class MetricValue(models.Model):
-    """A metric's value for one member in one cycle; NULL means undefined (n/a)."""
+    """An imported metric's value for one member in one cycle; NULL means undefined (n/a).
+
+    Computed metrics live in ``MemberMetrics``; rows with source "computed" are from before it.
+    """
 
     cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="metric_values")
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="metric_values")

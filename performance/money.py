@@ -33,16 +33,17 @@ def round_half_up(value, places: int = 2) -> Decimal:
     Decimal('0.13')
     >>> round_half_up(Decimal("-2.675"))
     Decimal('-2.68')
+    >>> round_half_up(Fraction(-1, 300), 2), round_half_up(Fraction(2, 3), 10), round_half_up(Fraction(7), 0)
+    (Decimal('0.00'), Decimal('0.6666666667'), Decimal('7'))
     """
-    quantum = Decimal(1).scaleb(-places)
     if isinstance(value, Fraction):
-        scaled = value * 10**places
-        sign = -1 if scaled < 0 else 1
-        whole, remainder = divmod(abs(scaled.numerator), scaled.denominator)
-        if remainder * 2 >= scaled.denominator:
+        # Integer arithmetic, then an exact Decimal from its digits: no context precision involved.
+        numerator, denominator = value.numerator, value.denominator
+        whole, remainder = divmod(abs(numerator) * 10**places, denominator)
+        if remainder * 2 >= denominator:
             whole += 1
-        return (Decimal(sign * whole) * quantum).quantize(quantum)
-    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+        return Decimal(f"{'-' if numerator < 0 and whole else ''}{whole}e-{places}")
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def round_money(value) -> Decimal:

@@ -7,6 +7,7 @@ No database access: the close feeds these functions plain values.
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil
 
 from django.utils.translation import gettext as _
@@ -35,33 +36,66 @@ def normalise(rule: str, params: dict, value) -> Fraction | None:
 
     ``rank`` is not scored here: it needs the peers (see ``rank_scores``).
     """
-    if value is None:
-        return None
-    v = frac(value)
+    return scorer(rule, params)(value)
+
+
+ZERO, ONE = Fraction(0), Fraction(1)
+
+
+def scorer(rule: str, params: dict):
+    """The rule as a function of the raw value, its parameters read once.
+
+    The close scores thousands of members by the same indicator: parsing the parameters
+    once per indicator, not once per member, is most of the cost of scoring.
+    """
     if rule == "linear":
         floor, target = frac(params["floor"]), frac(params["target"])
-        return HUNDRED * clamp((v - floor) / (target - floor), Fraction(0), Fraction(1))
+        low, high = min(floor, target), max(floor, target)  # lower is better when target < floor
+        scale = HUNDRED / (target - floor)
+
+        def linear(v):
+            v = frac(v)
+            if v <= low:
+                return ZERO if floor == low else HUNDRED
+            if v >= high:
+                return HUNDRED if target == high else ZERO
+            return (v - floor) * scale
+
+        return _defined(linear)
     if rule == "threshold":
         target = frac(params["target"])
         if params.get("direction", "higher") == "lower":
-            return HUNDRED if v <= target else Fraction(0)
-        return HUNDRED if v >= target else Fraction(0)
+            return _defined(lambda v: HUNDRED if frac(v) <= target else ZERO)
+        return _defined(lambda v: HUNDRED if frac(v) >= target else ZERO)
     if rule == "bands":
         bands = [(frac(b), frac(s)) for b, s in params["bands"]]
         if params.get("direction", "higher") == "lower":
-            for bound, score in sorted(bands, key=lambda b: b[0]):
-                if v <= bound:
-                    return score
-        else:
-            for minimum, score in sorted(bands, key=lambda b: b[0], reverse=True):
-                if v >= minimum:
-                    return score
-        return Fraction(0)
+            upper = sorted(bands, key=lambda b: b[0])
+
+            def bands_lower(v):
+                v = frac(v)
+                return next((score for bound, score in upper if v <= bound), ZERO)
+
+            return _defined(bands_lower)
+        lower = sorted(bands, key=lambda b: b[0], reverse=True)
+
+        def bands_higher(v):
+            v = frac(v)
+            return next((score for minimum, score in lower if v >= minimum), ZERO)
+
+        return _defined(bands_higher)
     if rule == "ratio":
-        return HUNDRED * min(v / frac(params["target"]), Fraction(1))
+        target = frac(params["target"])
+        return _defined(lambda v: HUNDRED * min(frac(v) / target, ONE))
     if rule == "rating":
-        return HUNDRED * v / frac(params["scale"])
+        scale = frac(params["scale"])
+        return _defined(lambda v: HUNDRED * frac(v) / scale)
     raise ValueError(f"rule {rule!r} is not scored from a single value")
+
+
+def _defined(fn):
+    """Undefined in, undefined out."""
+    return lambda value: None if value is None else fn(value)
 
 
 def rank_scores(values: dict, direction: str = "higher") -> dict:
@@ -108,25 +142,62 @@ class Aggregate:
 
 
 def aggregate(sections: list[SectionScore]) -> Aggregate:
-    """Weighted sums with undefined indicators and sections left out and weights rescaled."""
-    for section in sections:
-        defined = [i for i in section.indicators if i.score is not None]
-        total = sum((i.weight for i in defined), Fraction(0))
-        section.score = sum((i.weight * i.score for i in defined), Fraction(0)) / total if total else None
-    scored = [s for s in sections if s.score is not None]
-    total_w = sum((s.weight for s in scored), Fraction(0))
-    if not total_w:
+    """Weighted sums with undefined indicators and sections left out and weights rescaled.
+
+    Each defined indicator's share of the final score depends only on the weights and on
+    which indicators are defined, so it is worked out once per such layout (``_shares``);
+    per member that leaves one product per indicator: contribution = share × score. The
+    final score is the sum of the contributions, a section's score its contributions over
+    its share. Weights may be ``int`` (whole percentages) or ``Fraction``; all is exact.
+    """
+    layout = tuple(
+        (section.weight, tuple(None if i.score is None else i.weight for i in section.indicators))
+        for section in sections
+    )
+    shares = _shares(layout)
+    final = Fraction(0) if shares else None
+    for section, (section_share, indicator_shares) in zip(sections, shares or [(None, ())] * len(sections)):
+        section.share, section.score = section_share, None
+        if section_share is None:
+            continue
+        total = Fraction(0)
+        for ind, share in zip(section.indicators, indicator_shares):
+            if share is not None:
+                ind.share = share
+                ind.contribution = share * ind.score
+                total += ind.contribution
+        section.score = total / section_share
+        final += total
+    if final is None:
         return Aggregate(sections=sections)
-    final = Fraction(0)
-    for section in scored:
-        section.share = section.weight / total_w
-        final += section.share * section.score
-        inner = sum((i.weight for i in section.indicators if i.score is not None), Fraction(0))
-        for ind in section.indicators:
-            if ind.score is not None:
-                ind.share = section.share * ind.weight / inner
-                ind.contribution = ind.share * ind.score
     return Aggregate(sections=sections, final=final, rounded=round_half_up(final, 2))
+
+
+@lru_cache(maxsize=4096)
+def _shares(layout) -> list | None:
+    """Per section (its share, each indicator's share or None) for one layout of weights.
+
+    ``layout``: per section (weight, per indicator its weight or None when undefined).
+    None when nothing is defined.
+    """
+    inner = [sum(w for w in weights if w is not None) for _weight, weights in layout]
+    total = sum(weight for (weight, _weights), n in zip(layout, inner) if n)
+    if not total:
+        return None
+    out = []
+    for (weight, weights), n in zip(layout, inner):
+        if not n:
+            out.append((None, (None,) * len(weights)))
+            continue
+        share = Fraction(weight, total)
+        out.append((share, tuple(None if w is None else share * w / n for w in weights)))
+    return out
+
+
+def exact_weight(weight) -> int | Fraction:
+    """A stored weight as an int when whole (cheaper arithmetic), else an exact Fraction."""
+    whole = int(weight)
+    return whole if whole == weight else frac(weight)
 
 
 def order_for_rank(members: list[tuple]) -> list:
@@ -136,19 +207,32 @@ def order_for_rank(members: list[tuple]) -> list:
 
 def grade_for(method: str, grades: list, *, score=None, place: int | None = None, ranked: int = 0) -> str:
     """Read a grade from the rounded final score (thresholds) or the place (rank, percentile)."""
+    return grader(method, grades)(score=score, place=place, ranked=ranked)
+
+
+def grader(method: str, grades: list):
+    """``grade_for`` with the grade table read once, for grading a whole cycle."""
     if method == "thresholds":
-        for minimum, grade in sorted(grades, key=lambda g: frac(g[0]), reverse=True):
-            if frac(score) >= frac(minimum):
+        table = sorted(((frac(minimum), grade) for minimum, grade in grades), key=lambda g: g[0], reverse=True)
+
+        def by_score(*, score, place=None, ranked=0):
+            score = frac(score)
+            return next((grade for minimum, grade in table if score >= minimum), "")
+
+        return by_score
+    bounds = [(None if bound is None else frac(bound), grade) for bound, grade in grades]
+
+    def by_place(*, score=None, place, ranked):
+        for bound, grade in bounds:
+            if bound is None:
+                return grade
+            if method == "rank" and place <= int(bound):
+                return grade
+            if method == "percentile" and place <= ceil(bound * ranked / 100):
                 return grade
         return ""
-    for bound, grade in grades:
-        if bound is None:
-            return grade
-        if method == "rank" and place <= int(bound):
-            return grade
-        if method == "percentile" and place <= ceil(frac(bound) * ranked / 100):
-            return grade
-    return ""
+
+    return by_place
 
 
 def describe_rule(rule: str, params: dict) -> str:

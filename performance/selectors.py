@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import BigIntegerField, Prefetch, Q, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
 
 from .models import Appraisal, AppraisalCycle, Complaint, IndicatorResult, Inspection, Staff
 
@@ -25,6 +27,14 @@ def appraisal_with_breakdown(qs):
         "sections",
         Prefetch("indicators", queryset=IndicatorResult.objects.order_by("position")),
     )
+
+
+def metric_count_sum(code: str, part: int):
+    """Sum over members, in SQL, of a counted metric's numerator (part 0) or denominator (part 1).
+
+    Reads ``MemberMetrics.values[code][part]``; only for metrics whose parts are counts.
+    """
+    return Sum(Cast(KeyTextTransform(str(part), KeyTransform(code, "values")), BigIntegerField()))
 
 
 def team_subtree_ids(team_id) -> list[int]:

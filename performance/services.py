@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import scoring
 from .bulk import copy_insert
-from .metrics import COMPUTED_METRICS, MetricResult, compute_metrics, window_bounds
+from .metrics import COMPUTED_METRICS, compute_metrics, value_from_json, window_bounds
 from .models import (
     Appeal,
     AppealStatus,
@@ -26,7 +26,7 @@ from .models import (
     CycleState,
     IndicatorResult,
     KciRating,
-    MetricSource,
+    MemberMetrics,
     MetricValue,
     SectionResult,
     Staff,
@@ -144,55 +144,32 @@ def _current_run(cycle_id: int, run: int) -> AppraisalCycle | None:
 
 @transaction.atomic
 def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> None:
-    """One chunk: replace the computed metric values of these members. Safe to run twice."""
+    """One chunk: replace the computed metrics of these members (one row each). Safe to run twice."""
     cycle = _current_run(cycle_id, run)
     if cycle is None or not staff_ids:
         return
     values = compute_metrics(staff_ids, cycle.start, cycle.end, now=cycle.closing_started_at)
-    MetricValue.objects.filter(cycle=cycle, staff_id__in=staff_ids, source=MetricSource.COMPUTED).delete()
-    copy_insert(MetricValue, METRIC_FIELDS, (
-        _metric_row(cycle.pk, sid, code, result) for sid, metrics in values.items() for code, result in metrics.items()
+    MemberMetrics.objects.filter(cycle=cycle, staff_id__in=staff_ids).delete()
+    copy_insert(MemberMetrics, ["cycle_id", "staff_id", "values"], (
+        (cycle.pk, sid, {code: result.to_json() for code, result in metrics.items()})
+        for sid, metrics in values.items()
     ))
-    done = (
-        MetricValue.objects.filter(cycle=cycle, metric="tickets_handled", source=MetricSource.COMPUTED)
-        .count()
-    )
+    done = MemberMetrics.objects.filter(cycle=cycle).count()
     AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
 
-METRIC_FIELDS = ["cycle_id", "staff_id", "metric", "source", "value", "numerator", "denominator"]
-
-
-def _metric_row(cycle_id, sid, code, result: MetricResult) -> tuple:
-    value = result.value
-    return (
-        cycle_id, sid, code, MetricSource.COMPUTED.value,
-        None if value is None else round_half_up(value, 10),
-        round_half_up(result.numerator, 6),
-        None if result.denominator is None else round_half_up(result.denominator, 6),
-    )
-
-
 def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, dict[str, Fraction | None]]:
-    """All metric values of a cycle in one query; computed values win over imported ones."""
-    qs = MetricValue.objects.filter(cycle=cycle)
+    """Every metric value of a cycle, exact: the computed ones, then imported ones for other codes."""
+    computed = MemberMetrics.objects.filter(cycle=cycle)
+    imported = MetricValue.objects.filter(cycle=cycle).exclude(metric__in=COMPUTED_METRICS)
     if staff_ids is not None:
-        qs = qs.filter(staff_id__in=staff_ids)
+        computed, imported = computed.filter(staff_id__in=staff_ids), imported.filter(staff_id__in=staff_ids)
     out: dict[int, dict] = {}
-    rows = qs.order_by("source").values_list("staff_id", "metric", "source", "value", "numerator", "denominator")
-    for sid, metric, source, value, numerator, denominator in rows.iterator(chunk_size=5000):
-        metrics = out.setdefault(sid, {})
-        if metric not in metrics or metric not in COMPUTED_METRICS:  # "computed" sorts before "imported"
-            metrics[metric] = _exact(source, value, numerator, denominator)
+    for sid, values in computed.values_list("staff_id", "values").iterator(chunk_size=5000):
+        out[sid] = {code: value_from_json(pair) for code, pair in values.items()}
+    for sid, metric, value in imported.values_list("staff_id", "metric", "value").iterator(chunk_size=5000):
+        out.setdefault(sid, {})[metric] = None if value is None else Fraction(value)
     return out
-
-
-def _exact(source, value, numerator, denominator) -> Fraction | None:
-    if denominator is not None:
-        return None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
-    if numerator is not None and source == MetricSource.COMPUTED:
-        return Fraction(numerator)
-    return None if value is None else Fraction(value)
 
 
 def cycle_score(*, cycle_id: int, run: int) -> None:
@@ -254,17 +231,19 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
             if changed:
                 to_update.append(appraisal)
             keep_ids.append(appraisal.pk)
-    stale = [a.pk for sid, a in existing.items() if a.pk not in keep_ids]
+    kept = set(keep_ids)
+    stale = [a.pk for a in existing.values() if a.pk not in kept]
     if stale:
         Appraisal.objects.filter(pk__in=stale).delete()
     if to_create:
         bulk_create_with_history(to_create, Appraisal, batch_size=1000)
     if to_update:
         bulk_update_with_history(to_update, Appraisal, fields, batch_size=1000)
-    Appraisal.objects.filter(pk__in=keep_ids).exclude(pk__in=[a.pk for a in to_update]).update(computed_at=now)
+    Appraisal.objects.filter(cycle=cycle).update(computed_at=now)
     ids = dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk"))
-    IndicatorResult.objects.filter(appraisal__cycle=cycle).delete()
-    SectionResult.objects.filter(appraisal__cycle=cycle).delete()
+    of_cycle = Appraisal.objects.filter(cycle=cycle).values("pk")  # a subquery, not a join: a direct DELETE
+    IndicatorResult.objects.filter(appraisal_id__in=of_cycle).delete()
+    SectionResult.objects.filter(appraisal_id__in=of_cycle).delete()
     section_rows, indicator_rows = [], []
     for row in computed:
         aid = ids[row["staff_id"]]
@@ -275,53 +254,56 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
 
 
 def _score_template(template, team, metrics, ratings) -> list[dict]:
+    """Score one template's members: raw values, rule scores, rank scores, aggregate, rank, grade."""
     sections = list(template.sections.all())
-    eligible = {}
-    tickets = {}
+    # Everything that does not depend on the member, worked out once per indicator.
+    plan = [
+        (section, scoring.exact_weight(section.weight), [
+            (ind, (section.code, ind.code), scoring.exact_weight(ind.weight),
+             None if ind.rule == "rank" else scoring.scorer(ind.rule, ind.params))
+            for ind in section.indicators.all()
+        ])
+        for section in sections
+    ]
+    no_values = {}
+    eligible, tickets = {}, {}
     for sid, _eno in team:
-        handled = (metrics.get(sid) or {}).get("tickets_handled") or Fraction(0)
+        handled = (metrics.get(sid) or no_values).get("tickets_handled") or 0
         tickets[sid] = int(handled)
         eligible[sid] = handled >= template.min_tickets
     # Raw values, then rank scores per rank indicator among eligible members.
     raw = {}
     rank_by_indicator = {}
-    for section in sections:
-        for ind in section.indicators.all():
-            key = (section.code, ind.code)
-            for sid, _eno in team:
-                if ind.rule == "rating":
-                    raw[(sid, key)] = (ratings.get(sid) or {}).get(ind.code)
-                else:
-                    raw[(sid, key)] = (metrics.get(sid) or {}).get(ind.metric)
+    for _section, _weight, indicators in plan:
+        for ind, key, _w, _scorer in indicators:
+            source, name = (ratings, ind.code) if ind.rule == "rating" else (metrics, ind.metric)
+            values = raw[key] = {sid: (source.get(sid) or no_values).get(name) for sid, _eno in team}
             if ind.rule == "rank":
-                peers = {sid: raw[(sid, key)] for sid, _eno in team if eligible[sid]}
+                peers = {sid: values[sid] for sid, _eno in team if eligible[sid]}
                 rank_by_indicator[key] = scoring.rank_scores(peers, ind.params.get("direction", "higher"))
     rows = []
     for sid, eno in team:
         section_scores = []
-        for section in sections:
-            indicators = []
-            for ind in section.indicators.all():
-                key = (section.code, ind.code)
-                value = raw[(sid, key)]
-                if ind.rule == "rank":
+        for section, section_weight, indicators in plan:
+            scores = []
+            for ind, key, weight, score_of in indicators:
+                if score_of is None:
                     score = rank_by_indicator[key].get(sid) if eligible[sid] else None
                 else:
-                    score = scoring.normalise(ind.rule, ind.params, value)
-                indicators.append(scoring.IndicatorScore(ind.code, Fraction(ind.weight), score))
-            section_scores.append(scoring.SectionScore(section.code, Fraction(section.weight), indicators))
+                    score = score_of(raw[key][sid])
+                scores.append(scoring.IndicatorScore(ind.code, weight, score))
+            section_scores.append(scoring.SectionScore(section.code, section_weight, scores))
         agg = scoring.aggregate(section_scores)
         rows.append({"staff_id": sid, "employee_no": eno, "template": template, "aggregate": agg,
                      "eligible": eligible[sid], "tickets": tickets[sid], "raw": raw, "sections": sections,
                      "rank": None, "grade": NOT_RATED})
     ranked = [r for r in rows if r["eligible"] and r["aggregate"].rounded is not None]
     order = scoring.order_for_rank([(i, r["employee_no"], r["aggregate"].rounded) for i, r in enumerate(ranked)])
+    grade_of = scoring.grader(template.grading_method, template.grades)
     for place, index in enumerate(order, start=1):
         row = ranked[index]
         row["rank"] = place
-        row["grade"] = scoring.grade_for(
-            template.grading_method, template.grades, score=row["aggregate"].rounded, place=place, ranked=len(ranked)
-        )
+        row["grade"] = grade_of(score=row["aggregate"].rounded, place=place, ranked=len(ranked))
     return rows
 
 
@@ -345,7 +327,7 @@ def _indicator_rows(aid, row):
     position = 0
     for section, sscore in zip(row["sections"], agg.sections):
         for ind, iscore in zip(section.indicators.all(), sscore.indicators):
-            value = row["raw"][(row["staff_id"], (section.code, ind.code))]
+            value = row["raw"][(section.code, ind.code)][row["staff_id"]]
             yield (aid, section.code, ind.code, ind.name, ind.metric, _maybe(value, 10), ind.rule, ind.params,
                    ind.weight, position, _maybe(iscore.score, 4), _maybe(iscore.share, 8),
                    _maybe(iscore.contribution, 6))

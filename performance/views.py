@@ -31,7 +31,7 @@ from .models import (
     Staff,
 )
 from .scoring import describe_rule
-from .selectors import appraisal_list, appraisal_with_breakdown, visible_staff
+from .selectors import appraisal_list, appraisal_with_breakdown, metric_count_sum, visible_staff
 from .templatetags.dict_extras import grade_label
 
 PUBLISHED = [CycleState.REVIEW, CycleState.FINALIZED]
@@ -279,14 +279,9 @@ def hr_dashboard(request):
         })
     qa_trend, sla_trend = [], []
     from .metrics import window_bounds
-    from .models import MetricValue
-
     for c in reversed(cycles):
-        agg = MetricValue.objects.filter(cycle=c, metric="qa_pass_rate", denominator__gt=0).values_list(
-            "numerator", "denominator")
-        num = sum((n for n, _d in agg), Decimal(0))
-        den = sum((d for _n, d in agg), Decimal(0))
-        qa_trend.append((c.name, None if not den else num / den * 100))
+        qa = c.member_metrics.aggregate(passed=metric_count_sum("qa_pass_rate", 0), done=metric_count_sum("qa_pass_rate", 1))
+        qa_trend.append((c.name, None if not qa["done"] else Decimal(qa["passed"]) / qa["done"] * 100))
         s, e = window_bounds(c.start, c.end)
         from .metrics import sla_met_q
 
