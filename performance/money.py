@@ -17,6 +17,8 @@ def to_decimal(value) -> Decimal:
     >>> to_decimal("1.005")
     Decimal('1.005')
     """
+    if type(value) is Decimal:
+        return value
     if isinstance(value, float):
         raise TypeError("floats are not accepted near money")
     if isinstance(value, Fraction):
@@ -36,6 +38,8 @@ def round_half_up(value, places: int = 2) -> Decimal:
     >>> round_half_up(Fraction(-1, 300), 2), round_half_up(Fraction(2, 3), 10), round_half_up(Fraction(7), 0)
     (Decimal('0.00'), Decimal('0.6666666667'), Decimal('7'))
     """
+    if type(value) is Decimal:  # the common case first: isinstance against Fraction's ABC is slow
+        return value.quantize(QUANTUM.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if isinstance(value, Fraction):
         # Integer arithmetic, then an exact Decimal from its digits: no context precision involved.
         numerator, denominator = value.numerator, value.denominator
@@ -43,7 +47,10 @@ def round_half_up(value, places: int = 2) -> Decimal:
         if remainder * 2 >= denominator:
             whole += 1
         return Decimal(f"{'-' if numerator < 0 and whole else ''}{whole}e-{places}")
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(QUANTUM.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 def round_money(value) -> Decimal:

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import scoring
-from .bulk import copy_insert
-from .metrics import COMPUTED_METRICS, compute_metrics, value_from_json, window_bounds
+from .bulk import copy_insert, gc_paused
+from .metrics import COMPUTED_METRICS, StoredMetrics, compute_metrics, window_bounds
 from .models import (
     Appeal,
     AppealStatus,
@@ -142,6 +142,7 @@ def _current_run(cycle_id: int, run: int) -> AppraisalCycle | None:
     return cycle
 
 
+@gc_paused()
 @transaction.atomic
 def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> None:
     """One chunk: replace the computed metrics of these members (one row each). Safe to run twice."""
@@ -158,20 +159,23 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
     AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
 
-def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, dict[str, Fraction | None]]:
+def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, StoredMetrics]:
     """Every metric value of a cycle, exact: the computed ones, then imported ones for other codes."""
     computed = MemberMetrics.objects.filter(cycle=cycle)
     imported = MetricValue.objects.filter(cycle=cycle).exclude(metric__in=COMPUTED_METRICS)
     if staff_ids is not None:
         computed, imported = computed.filter(staff_id__in=staff_ids), imported.filter(staff_id__in=staff_ids)
-    out: dict[int, dict] = {}
+    out: dict[int, StoredMetrics] = {}
     for sid, values in computed.values_list("staff_id", "values").iterator(chunk_size=5000):
-        out[sid] = {code: value_from_json(pair) for code, pair in values.items()}
+        out[sid] = StoredMetrics(values)
     for sid, metric, value in imported.values_list("staff_id", "metric", "value").iterator(chunk_size=5000):
-        out.setdefault(sid, {})[metric] = None if value is None else Fraction(value)
+        if sid not in out:
+            out[sid] = StoredMetrics({})
+        out[sid].set(metric, None if value is None else Fraction(value))
     return out
 
 
+@gc_paused()
 def cycle_score(*, cycle_id: int, run: int) -> None:
     """The close's last step: scores, ranks, grades, then the after-close hooks (payouts)."""
     with transaction.atomic():
@@ -209,36 +213,30 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
 
     previous = _previous_grades(cycle)
     now = timezone.now()
-    existing = {a.staff_id: a for a in Appraisal.objects.filter(cycle=cycle)}
-    to_create, to_update, keep_ids = [], [], []
-    fields = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan",
-              "computed_at"]
+    fields = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan"]
+    # Compare plain values; model instances only for the rows that are new or changed.
+    existing = {row[0]: row[1:] for row in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk", *fields)}
+    to_create, changed = [], {}
     for row in computed:
-        sid, template, agg, eligible, tickets, rank, grade = (
-            row["staff_id"], row["template"], row["aggregate"], row["eligible"], row["tickets"], row["rank"], row["grade"],
-        )
-        flag = _needs_plan(grade, previous.get(sid, []))
-        values = dict(template_id=template.pk, final_score=agg.rounded, grade=grade, rank=rank, eligible=eligible,
-                      tickets_handled=tickets, improvement_plan=flag)
-        appraisal = existing.get(sid)
-        if appraisal is None:
-            to_create.append(Appraisal(cycle=cycle, staff_id=sid, computed_at=now, **values))
-        else:
-            changed = any(getattr(appraisal, k) != v for k, v in values.items())
-            for k, v in values.items():
-                setattr(appraisal, k, v)
-            appraisal.computed_at = now
-            if changed:
-                to_update.append(appraisal)
-            keep_ids.append(appraisal.pk)
-    kept = set(keep_ids)
-    stale = [a.pk for a in existing.values() if a.pk not in kept]
-    if stale:
-        Appraisal.objects.filter(pk__in=stale).delete()
+        sid, grade = row["staff_id"], row["grade"]
+        values = (row["template"].pk, row["aggregate"].rounded, grade, row["rank"], row["eligible"], row["tickets"],
+                  _needs_plan(grade, previous.get(sid, [])))
+        before = existing.pop(sid, None)
+        if before is None:
+            to_create.append(Appraisal(cycle=cycle, staff_id=sid, computed_at=now, **dict(zip(fields, values))))
+        elif before[1:] != values:
+            changed[before[0]] = values
+    if existing:  # no longer members
+        Appraisal.objects.filter(pk__in=[before[0] for before in existing.values()]).delete()
     if to_create:
         bulk_create_with_history(to_create, Appraisal, batch_size=1000)
-    if to_update:
-        bulk_update_with_history(to_update, Appraisal, fields, batch_size=1000)
+    if changed:
+        to_update = list(Appraisal.objects.filter(pk__in=list(changed)))
+        for appraisal in to_update:
+            for name, value in zip(fields, changed[appraisal.pk]):
+                setattr(appraisal, name, value)
+            appraisal.computed_at = now
+        bulk_update_with_history(to_update, Appraisal, [*fields, "computed_at"], batch_size=1000)
     Appraisal.objects.filter(cycle=cycle).update(computed_at=now)
     ids = dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk"))
     of_cycle = Appraisal.objects.filter(cycle=cycle).values("pk")  # a subquery, not a join: a direct DELETE

@@ -12,7 +12,13 @@ from django.core.management import call_command
 from commission import calc
 from commission.definitions import plan_load
 from commission.models import LineKind, Payout, PayoutLine, PayoutStatus
-from commission.services import payouts_approve, payouts_hold, payouts_mark_paid, payroll_export_record
+from commission.services import (
+    payouts_approve,
+    payouts_hold,
+    payouts_mark_paid,
+    payroll_export_record,
+    statement_query_ask,
+)
 from performance.services import cycle_close_now, cycle_create
 from tests.conftest import PLAN
 from tests.factories import OrderFactory, StaffFactory, TicketFactory, UserFactory, local
@@ -225,7 +231,7 @@ def test_quarterly_plan_pays_on_the_cycle_that_ends_the_quarter_over_the_whole_q
 
 def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
     from commission.models import CycleBudget, StatementQuery
-    from commission.services import budget_check, statement_query_answer, statement_query_ask
+    from commission.services import budget_check, statement_query_answer
 
     plan_load(data=PLAN)
     seller = StaffFactory(employee_no="S011", role="sales", name="韩梅梅")
@@ -403,3 +409,23 @@ def test_export_payouts_for_payroll_takes_approved_ones_and_records_who(db, tmp_
     assert (batch.payout_count, batch.exported_by, batch.file_format) == (1, finance, "xlsx")
     assert dict(Payout.objects.values_list("staff__employee_no", "status")) == {"S050": "exported",
                                                                                  "S051": "calculated"}
+
+
+def test_statement_line_references_without_constraints_still_follow_their_on_delete(db):
+    # given a January payout with an order line and a staff question on it
+    plan_load(data=PLAN)
+    seller = StaffFactory(employee_no="S001", role="sales")
+    order = OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 10))
+    cycle = month(2026, 1)
+    cycle_close_now(cycle=cycle)
+    payout = Payout.objects.get(cycle=cycle, staff=seller)
+    line = payout.lines.get(kind=LineKind.ORDER)
+    query = statement_query_ask(payout=payout, line=line, question="Which rate?", actor=seller.user)
+    # when the order is deleted, then the line stays, pointing at nothing (Django's SET_NULL)
+    order.delete()
+    line.refresh_from_db()
+    assert (line.order_id, line.amount) == (None, Decimal("100.00"))
+    # and when the line itself goes, the question stays, on the whole statement
+    line.delete()
+    query.refresh_from_db()
+    assert query.line_id is None
