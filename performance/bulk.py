@@ -75,3 +75,34 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+HISTORY_OWN = ("history_id", "history_date", "history_change_reason", "history_type", "history_user")
+
+
+def history_insert_from(queryset, *, history_type: str = "+", user=None, reason: str | None = None,
+                        when=None) -> int:
+    """django-simple-history records for every row of ``queryset``, in one INSERT … SELECT.
+
+    The same records ``bulk_create_with_history`` writes (all tracked fields, date, type,
+    user, reason), without building a model instance per row in Python first.
+    """
+    from django.db.models import CharField, DateTimeField, IntegerField, Value
+    from django.utils import timezone
+
+    model = queryset.model
+    history = model.history.model
+    tracked = [f.attname for f in history._meta.concrete_fields if f.name not in HISTORY_OWN]
+    extra = {
+        "_history_date": Value(when or timezone.now(), output_field=DateTimeField()),
+        "_history_type": Value(history_type, output_field=CharField()),
+        "_history_user": Value(getattr(user, "pk", user), output_field=IntegerField()),
+        "_history_reason": Value(reason, output_field=CharField()),
+    }
+    select = queryset.order_by().annotate(**extra).values_list(*tracked, *extra)
+    sql, params = select.query.sql_with_params()
+    qn = connection.ops.quote_name
+    columns = [*tracked, "history_date", "history_type", "history_user_id", "history_change_reason"]
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(map(qn, columns))}) {sql}", params)
+        return cur.rowcount

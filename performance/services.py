@@ -12,10 +12,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from . import scoring
-from .bulk import copy_insert, gc_paused
+from .bulk import copy_insert, gc_paused, history_insert_from
 from .metrics import COMPUTED_METRICS, StoredMetrics, compute_metrics, window_bounds
 from .models import (
     Appeal,
@@ -150,7 +150,8 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
     if cycle is None or not staff_ids:
         return
     values = compute_metrics(staff_ids, cycle.start, cycle.end, now=cycle.closing_started_at)
-    MemberMetrics.objects.filter(cycle=cycle, staff_id__in=staff_ids).delete()
+    if MemberMetrics.objects.filter(cycle=cycle).exists():  # nothing to replace on a cycle's first close
+        MemberMetrics.objects.filter(cycle=cycle, staff_id__in=staff_ids).delete()
     copy_insert(MemberMetrics, ["cycle_id", "staff_id", "values"], (
         (cycle.pk, sid, {code: result.to_json() for code, result in metrics.items()})
         for sid, metrics in values.items()
@@ -216,20 +217,23 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
     fields = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan"]
     # Compare plain values; model instances only for the rows that are new or changed.
     existing = {row[0]: row[1:] for row in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk", *fields)}
-    to_create, changed = [], {}
+    to_create, kept, changed = [], [], {}
     for row in computed:
         sid, grade = row["staff_id"], row["grade"]
         values = (row["template"].pk, row["aggregate"].rounded, grade, row["rank"], row["eligible"], row["tickets"],
                   _needs_plan(grade, previous.get(sid, [])))
         before = existing.pop(sid, None)
         if before is None:
-            to_create.append(Appraisal(cycle=cycle, staff_id=sid, computed_at=now, **dict(zip(fields, values))))
-        elif before[1:] != values:
-            changed[before[0]] = values
+            to_create.append((cycle.pk, sid, *values, None, "", "", now))
+        else:
+            kept.append(before)
+            if before[1:] != values:
+                changed[before[0]] = values
     if existing:  # no longer members
         Appraisal.objects.filter(pk__in=[before[0] for before in existing.values()]).delete()
-    if to_create:
-        bulk_create_with_history(to_create, Appraisal, batch_size=1000)
+    if to_create:  # COPY, then their history records in one INSERT … SELECT
+        copy_insert(Appraisal, APPRAISAL_FIELDS, to_create)
+        history_insert_from(Appraisal.objects.filter(cycle=cycle).exclude(pk__in=[b[0] for b in kept]), when=now)
     if changed:
         to_update = list(Appraisal.objects.filter(pk__in=list(changed)))
         for appraisal in to_update:
@@ -237,7 +241,7 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
                 setattr(appraisal, name, value)
             appraisal.computed_at = now
         bulk_update_with_history(to_update, Appraisal, [*fields, "computed_at"], batch_size=1000)
-    Appraisal.objects.filter(cycle=cycle).update(computed_at=now)
+    Appraisal.objects.filter(cycle=cycle).exclude(computed_at=now).update(computed_at=now)  # the unchanged ones
     ids = dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk"))
     of_cycle = Appraisal.objects.filter(cycle=cycle).values("pk")  # a subquery, not a join: a direct DELETE
     IndicatorResult.objects.filter(appraisal_id__in=of_cycle).delete()
@@ -305,6 +309,9 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
     return rows
 
 
+APPRAISAL_FIELDS = ["cycle_id", "staff_id", "template_id", "final_score", "grade", "rank", "eligible",
+                    "tickets_handled", "improvement_plan", "override_score", "override_grade", "override_reason",
+                    "computed_at"]
 SECTION_FIELDS = ["appraisal_id", "code", "kind", "weight", "position", "effective_weight", "score"]
 INDICATOR_FIELDS = ["appraisal_id", "section", "indicator", "name", "metric", "raw_value", "rule", "params", "weight",
                     "position", "score", "effective_weight", "contribution"]

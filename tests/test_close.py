@@ -111,7 +111,13 @@ def test_closing_again_recomputes_and_replaces_never_duplicates(agent_template, 
     assert IndicatorResult.objects.filter(appraisal__cycle=cycle).count() == 9
     # A without KCI: final = KPI = 62.86; with 5/5: 0.8 × 62.857 + 20 = 70.29
     assert (first, Appraisal.objects.get(cycle=cycle, staff=a).final_score) == (Decimal("62.86"), Decimal("70.29"))
-    assert Appraisal.history.filter(staff=a).count() == 2  # created, then changed: both audited
+    # created, then changed: both audited with what they held
+    assert list(Appraisal.history.filter(staff=a).order_by("history_id").values_list(
+        "history_type", "final_score", "grade", "cycle_id", "history_user")) == [
+        ("+", Decimal("62.86"), "needs_improvement", cycle.pk, None),
+        ("~", Decimal("70.29"), "needs_improvement", cycle.pk, None),
+    ]
+    assert Appraisal.history.filter(cycle=cycle, history_type="+").count() == 3  # one creation record each
 
 
 def test_a_second_close_while_one_runs_is_refused(agent_template):
