@@ -87,6 +87,9 @@ class StoredMetrics(Mapping):
     def __len__(self):
         return len(self._raw.keys() | self._exact.keys())
 
+    def __bool__(self):
+        return bool(self._raw or self._exact)
+
     def set(self, code, value) -> None:
         """Add a value that is already exact (an imported metric)."""
         self._exact[code] = value

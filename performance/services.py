@@ -243,9 +243,10 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
         bulk_update_with_history(to_update, Appraisal, [*fields, "computed_at"], batch_size=1000)
     Appraisal.objects.filter(cycle=cycle).exclude(computed_at=now).update(computed_at=now)  # the unchanged ones
     ids = dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk"))
-    of_cycle = Appraisal.objects.filter(cycle=cycle).values("pk")  # a subquery, not a join: a direct DELETE
-    IndicatorResult.objects.filter(appraisal_id__in=of_cycle).delete()
-    SectionResult.objects.filter(appraisal_id__in=of_cycle).delete()
+    if kept:  # only appraisals from an earlier close have results to replace
+        of_cycle = Appraisal.objects.filter(cycle=cycle).values("pk")  # a subquery, not a join: a direct DELETE
+        IndicatorResult.objects.filter(appraisal_id__in=of_cycle).delete()
+        SectionResult.objects.filter(appraisal_id__in=of_cycle).delete()
     section_rows, indicator_rows = [], []
     for row in computed:
         aid = ids[row["staff_id"]]
