@@ -7,9 +7,9 @@ aggregation), never a query per person. Adding a metric is one entry in a family
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,12 +20,12 @@ from .models import Complaint, Inspection, InspectionStatus, Order, Ticket
 from .money import round_half_up
 
 
-@dataclass(frozen=True, slots=True)
-class MetricResult:
+class MetricResult(NamedTuple):
     """A value as numerator / denominator so it stays exact; denominator 0 = undefined.
 
     Counts stay ``int`` and amounts ``Decimal`` (both exact and far cheaper than fractions
-    over thousands of members); ``value`` gives the exact ``Fraction``.
+    over thousands of members); ``value`` gives the exact ``Fraction``. A tuple: a close
+    makes one per metric per member.
     """
 
     numerator: int | Decimal | Fraction
@@ -38,7 +38,6 @@ class MetricResult:
         if self.denominator == 0:
             return None
         return Fraction(self.numerator) / self.denominator
-
 
     def to_json(self) -> list:
         """``[numerator, denominator]`` as stored in ``MemberMetrics.values`` (exact, no floats)."""
