@@ -118,6 +118,12 @@ def test_closing_again_recomputes_and_replaces_never_duplicates(agent_template, 
         ("~", Decimal("70.29"), "needs_improvement", cycle.pk, None),
     ]
     assert Appraisal.history.filter(cycle=cycle, history_type="+").count() == 3  # one creation record each
+    # a member who joins before the next close gets a creation record; the others do not get a second
+    d = StaffFactory(employee_no="E004")
+    TicketFactory(staff=d, created_at=local(2026, 1, 20, 9))
+    close(cycle, django_capture_on_commit_callbacks)
+    created = Appraisal.history.filter(cycle=cycle, history_type="+")
+    assert sorted(created.values_list("staff__employee_no", flat=True)) == ["E001", "E002", "E003", "E004"]
 
 
 def test_a_second_close_while_one_runs_is_refused(agent_template):
