@@ -27,10 +27,6 @@ def frac(value) -> Fraction:
     return Fraction(str(value))
 
 
-def clamp(value: Fraction, low: Fraction, high: Fraction) -> Fraction:
-    return max(low, min(high, value))
-
-
 def normalise(rule: str, params: dict, value) -> Fraction | None:
     """Score one raw value 0–100 by a rule; ``None`` (undefined) stays ``None``.
 

@@ -214,7 +214,7 @@ def _score_appraisals(cycle: AppraisalCycle) -> None:
 
     previous = _previous_grades(cycle)
     now = timezone.now()
-    fields = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan"]
+    fields = SCORED_FIELDS
     # Compare plain values; model instances only for the rows that are new or changed.
     existing = {row[0]: row[1:] for row in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "pk", *fields)}
     to_create, kept, changed = [], [], {}
@@ -310,9 +310,9 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
     return rows
 
 
-APPRAISAL_FIELDS = ["cycle_id", "staff_id", "template_id", "final_score", "grade", "rank", "eligible",
-                    "tickets_handled", "improvement_plan", "override_score", "override_grade", "override_reason",
-                    "computed_at"]
+SCORED_FIELDS = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan"]
+APPRAISAL_FIELDS = ["cycle_id", "staff_id", *SCORED_FIELDS, "override_score", "override_grade", "override_reason",
+                    "computed_at"]  # a new appraisal: scored, not calibrated
 SECTION_FIELDS = ["appraisal_id", "code", "kind", "weight", "position", "effective_weight", "score"]
 INDICATOR_FIELDS = ["appraisal_id", "section", "indicator", "name", "metric", "raw_value", "rule", "params", "weight",
                     "position", "score", "effective_weight", "contribution"]
