@@ -268,6 +268,18 @@ def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
     assert client.get(f"/commission/budget/{feb.pk}/").status_code == 403
 
 
+PAYOUT_ADMIN = "/admin/commission/payout/"
+
+
+def _close_january_and_approve_in_the_admin(client, username) -> list[str]:
+    """Close January in-process, log in as finance and approve every payout from the changelist."""
+    cycle_close_now(cycle=month(2026, 1))
+    client.force_login(UserFactory(username=username, groups=["Finance"], is_staff=True))
+    ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
+    client.post(PAYOUT_ADMIN, {"action": "approve", "_selected_action": ids})
+    return ids
+
+
 def test_finance_approves_and_downloads_payroll_xlsx_and_csv_in_the_admin(db, client):
     from openpyxl import load_workbook
 
@@ -277,13 +289,8 @@ def test_finance_approves_and_downloads_payroll_xlsx_and_csv_in_the_admin(db, cl
     for i in range(2):
         OrderFactory(staff=StaffFactory(employee_no=f"S02{i}", role="sales"), amount=Decimal("1000.00"),
                      paid_at=local(2026, 1, 10))
-    cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
-    finance = UserFactory(username="fin3", groups=["Finance"], is_staff=True)
-    client.force_login(finance)
-    ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
-    url = "/admin/commission/payout/"
-    client.post(url, {"action": "approve", "_selected_action": ids})
+    ids = _close_january_and_approve_in_the_admin(client, "fin3")
+    url = PAYOUT_ADMIN
     assert set(Payout.objects.values_list("status", flat=True)) == {"approved"}
     response = client.post(url, {"action": "payroll_xlsx", "_selected_action": ids})
     assert response["Content-Disposition"].endswith('.xlsx"')
@@ -373,13 +380,8 @@ def test_payroll_csv_from_the_admin_has_a_bom_and_the_contract_columns(db, clien
     plan_load(data=PLAN)
     OrderFactory(staff=StaffFactory(employee_no="S040", role="sales", name="王芳"), amount=Decimal("1234.50"),
                  paid_at=local(2026, 1, 10))
-    cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
-    finance = UserFactory(username="fin5", groups=["Finance"], is_staff=True)
-    client.force_login(finance)
-    ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
-    client.post("/admin/commission/payout/", {"action": "approve", "_selected_action": ids})
-    response = client.post("/admin/commission/payout/", {"action": "payroll_csv", "_selected_action": ids})
+    ids = _close_january_and_approve_in_the_admin(client, "fin5")
+    response = client.post(PAYOUT_ADMIN, {"action": "payroll_csv", "_selected_action": ids})
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == ("employee_no,name,cycle,plan,gross,multiplier,commission,clawback,carried_balance,total,"
