@@ -82,9 +82,10 @@ def main():
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
     url = setup()
     seeded = seed(args, url)
+    from performance.services import cycle_create
+
     from commission.models import CyclePlan
     from performance.models import AppraisalCycle, Order, Staff, Ticket
-    from performance.services import cycle_create
 
     cycle = AppraisalCycle.objects.get(name="2026-01")
     print(f"close on PostgreSQL: {Staff.objects.count():,} staff, {Ticket.objects.count():,} tickets, "

@@ -88,7 +88,6 @@ def main():
 
     # 3. django-import-export's default import of a slice
     import tablib
-
     from performance.resources import TicketResource
 
     with connection.cursor() as cur:

@@ -1,16 +1,17 @@
-import codecs
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from performance.common.money import round_money
+
+from . import statements, workflow
 from .definitions import version_to_yaml
 from .models import (
     CommissionPlan,
@@ -23,6 +24,7 @@ from .models import (
     PlanVersion,
     StatementQuery,
 )
+from .payroll import payouts_file
 from .resources import PayoutResource
 
 
@@ -135,8 +137,6 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
             qs = response.context_data["cl"].queryset
         except (AttributeError, KeyError):
             return response
-        from performance.money import round_money
-
         sums = qs.aggregate(gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"),
                             total=Sum("total"))
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
@@ -151,19 +151,19 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Approve selected payouts"))
     def approve(self, request, queryset):
-        self._run(request, services.payouts_approve, payouts=list(queryset))
+        self._run(request, workflow.payouts_approve, payouts=list(queryset))
 
     @admin.action(description=_("Put selected payouts on hold (give a reason)"))
     def hold(self, request, queryset):
-        self._run(request, services.payouts_hold, payouts=list(queryset), reason=request.POST.get("reason", ""))
+        self._run(request, workflow.payouts_hold, payouts=list(queryset), reason=request.POST.get("reason", ""))
 
     @admin.action(description=_("Unlock selected payouts for recomputing (give a reason)"))
     def unlock(self, request, queryset):
-        self._run(request, services.payouts_unlock, payouts=list(queryset), reason=request.POST.get("reason", ""))
+        self._run(request, workflow.payouts_unlock, payouts=list(queryset), reason=request.POST.get("reason", ""))
 
     @admin.action(description=_("Mark selected payouts paid"))
     def mark_paid(self, request, queryset):
-        self._run(request, services.payouts_mark_paid, payouts=list(queryset))
+        self._run(request, workflow.payouts_mark_paid, payouts=list(queryset))
 
     @admin.action(description=_("Payroll export (XLSX): approved payouts, marked exported"))
     def payroll_xlsx(self, request, queryset):
@@ -174,7 +174,9 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
         return self._payroll(request, queryset, "csv")
 
     def _payroll(self, request, queryset, fmt):
-        payouts = list(queryset.filter(status=PayoutStatus.APPROVED).select_related("staff", "cycle", "plan"))
+        payouts = list(queryset.filter(status=PayoutStatus.APPROVED)
+                       .select_related("staff__team", "cycle", "plan", "plan_version")
+                       .order_by("staff__employee_no", "plan__code"))
         if not payouts:
             self.message_user(request, _("No approved payouts among the selected ones."), messages.WARNING)
             return None
@@ -183,22 +185,16 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
             self.message_user(request, _("Export one cycle at a time."), messages.ERROR)
             return None
         try:
-            services._assert_finance(request.user)
+            workflow.assert_finance(request.user)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return None
-        dataset = PayoutResource().export(queryset=payouts)
-        if fmt == "xlsx":
-            total = sum((p.total for p in payouts), Decimal(0))
-            dataset.append(["TOTAL", "", "", "", "", "", "", "", "", format(total, "f"), "", ""])
-            body = dataset.export("xlsx")
-            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body = codecs.BOM_UTF8 + dataset.export("csv").encode("utf-8")
-            ctype = "text/csv; charset=utf-8"
+        body = payouts_file(payouts, fmt)
         cycle = cycles.pop()
-        batch = services.payroll_export_record(cycle=cycle, payouts=payouts, content=body, file_format=fmt,
+        batch = workflow.payroll_export_record(cycle=cycle, payouts=payouts, content=body, file_format=fmt,
                                                actor=request.user)
+        ctype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+                 else "text/csv; charset=utf-8")
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
         return response
@@ -211,9 +207,6 @@ class CycleBudgetAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("budget check"))
     def check_link(self, obj):
-        from django.urls import reverse
-        from django.utils.html import format_html
-
         return format_html('<a href="{}">{}</a>', reverse("budget", args=[obj.cycle_id]), _("open"))
 
 
@@ -240,7 +233,7 @@ class StatementQueryAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            services.statement_query_answer(query=obj, answer=form.cleaned_data["answer"], actor=request.user,
+            statements.statement_query_answer(query=obj, answer=form.cleaned_data["answer"], actor=request.user,
                                             adjustment=form.cleaned_data.get("adjustment"))
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)

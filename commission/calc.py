@@ -9,8 +9,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from performance.money import round_money, to_decimal
-from performance.scoring import frac
+from performance.common.money import round_money, to_decimal
+from performance.common.numbers import frac
 
 ZERO = Decimal("0.00")
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from performance.definitions import _plain, _plain_numbers, _yaml_number
+from performance.common.numbers import canonical, plain_numbers, yaml_number
 from performance.models import Role
 
 from .models import CommissionPlan, Period, PlanRate, PlanVersion
@@ -108,26 +108,26 @@ def validate_plan(data: dict) -> None:
 
 
 def version_to_dict(version: PlanVersion) -> dict:
-    rates = {"default": _yaml_number(version.default_rate)}
-    rates.update({r.category: _yaml_number(r.rate) for r in version.rates.all()})
+    rates = {"default": yaml_number(version.default_rate)}
+    rates.update({r.category: yaml_number(r.rate) for r in version.rates.all()})
     data = {
         "code": version.plan.code,
         "name": version.plan.name,
         "roles": version.roles,
         "period": version.period,
-        "rate_bounds": [_yaml_number(version.rate_min), _yaml_number(version.rate_max)],
+        "rate_bounds": [yaml_number(version.rate_min), yaml_number(version.rate_max)],
         "rates": rates,
     }
     if version.high_value_min_amount is not None:
         data["high_value"] = {
-            "min_amount": _yaml_number(version.high_value_min_amount),
-            "extra_rate": _yaml_number(version.high_value_extra_rate),
+            "min_amount": yaml_number(version.high_value_min_amount),
+            "extra_rate": yaml_number(version.high_value_extra_rate),
         }
     data["modifiers"] = version.modifiers
     data["clawback_days"] = version.clawback_days
-    data["cap"] = None if version.cap is None else _yaml_number(version.cap)
+    data["cap"] = None if version.cap is None else yaml_number(version.cap)
     if version.tiers:
-        data["tiers"], data["quota"] = version.tiers, _yaml_number(version.quota)
+        data["tiers"], data["quota"] = version.tiers, yaml_number(version.quota)
     if version.pk_bonus:
         data["pk_bonus"] = version.pk_bonus
     return data
@@ -143,7 +143,7 @@ def _canonical(data: dict) -> str:
     keys = ("name", "roles", "period", "rate_bounds", "rates", "high_value", "modifiers", "clawback_days", "cap",
             "tiers", "quota", "pk_bonus")
     defaults = {"period": "monthly", "rate_bounds": [0.05, 0.2], "modifiers": {}, "clawback_days": 90}
-    return json.dumps(_plain({k: data.get(k, defaults.get(k)) or defaults.get(k) for k in keys}), sort_keys=True)
+    return json.dumps(canonical({k: data.get(k, defaults.get(k)) or defaults.get(k) for k in keys}), sort_keys=True)
 
 
 def version_in_force(plan: CommissionPlan, on: datetime.date) -> PlanVersion | None:
@@ -176,10 +176,10 @@ def plan_load(*, data: dict, today=None) -> tuple[PlanVersion, bool]:
         rate_min=Decimal(str(bounds[0])), rate_max=Decimal(str(bounds[1])), default_rate=Decimal(str(default)),
         high_value_min_amount=None if not high_value else Decimal(str(high_value["min_amount"])),
         high_value_extra_rate=Decimal(str(high_value.get("extra_rate", 0))),
-        modifiers=_plain_numbers(data.get("modifiers") or {}),
-        tiers=_plain_numbers(data.get("tiers") or []),
+        modifiers=plain_numbers(data.get("modifiers") or {}),
+        tiers=plain_numbers(data.get("tiers") or []),
         quota=None if data.get("quota") is None else Decimal(str(data["quota"])),
-        pk_bonus=_plain_numbers(data.get("pk_bonus") or {}),
+        pk_bonus=plain_numbers(data.get("pk_bonus") or {}),
         clawback_days=data.get("clawback_days", 90),
         cap=None if data.get("cap") is None else Decimal(str(data["cap"])),
     )

@@ -4,8 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from performance.common.money import MONEY_FIELD
 from performance.models import AppraisalCycle, Order, Staff
-from performance.money import MONEY_FIELD
 
 
 class Period(models.TextChoices):

@@ -2,21 +2,18 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from performance.common.formatting import cell
 from performance.models import AppraisalCycle
-from performance.selectors import visible_staff
+from performance.org.access import require_groups
 
-from . import services
+from . import statements
 from .models import Payout
-
-
-def _payouts(user):
-    """Payouts a login may see: its own; managers their team's; Finance and HR all."""
-    return Payout.objects.filter(staff__in=visible_staff(user)).select_related("staff", "cycle", "plan", "plan_version")
+from .selectors import visible_payouts
 
 
 @login_required
@@ -30,13 +27,13 @@ def my_statements(request):
 
 @login_required
 def statement(request, pk):
-    payout = get_object_or_404(_payouts(request.user), pk=pk)
+    payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
     lines = list(payout.lines.select_related("order", "source_cycle").order_by("position", "id"))
     mine = getattr(request.user, "staff", None) == payout.staff
     if request.method == "POST" and mine:
         line = next((x for x in lines if str(x.pk) == request.POST.get("line")), None)
         try:
-            services.statement_query_ask(payout=payout, line=line, question=request.POST.get("question", ""),
+            statements.statement_query_ask(payout=payout, line=line, question=request.POST.get("question", ""),
                                          actor=request.user)
             messages.success(request, _("Your question was sent to finance."))
         except ValidationError as exc:
@@ -50,15 +47,14 @@ def statement(request, pk):
 @login_required
 def budget(request, cycle_id):
     """Before approval: the cycle's total against the previous cycle and the budget."""
-    if not (request.user.is_superuser or request.user.groups.filter(name="Finance").exists()):
-        raise PermissionDenied
+    require_groups(request, "Finance")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
-    return render(request, "commission/budget.html", {"cycle": cycle, **services.budget_check(cycle)})
+    return render(request, "commission/budget.html", {"cycle": cycle, **statements.budget_check(cycle=cycle)})
 
 
 @login_required
 def statement_csv(request, pk):
-    payout = get_object_or_404(_payouts(request.user), pk=pk)
+    payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-{payout.cycle.name}-{payout.staff.employee_no}.csv"'
     response.write("\ufeff")
@@ -66,13 +62,9 @@ def statement_csv(request, pk):
     w.writerow(["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"])
     for line in payout.lines.select_related("order", "source_cycle").order_by("position", "id"):
         w.writerow([line.kind, line.label, line.order.external_id if line.order else "",
-                    line.source_cycle.name if line.source_cycle else "", _s(line.base), _s(line.rate), _s(line.amount)])
+                    line.source_cycle.name if line.source_cycle else "", cell(line.base), cell(line.rate), cell(line.amount)])
     for label, value in (("gross", payout.gross), ("multiplier", payout.multiplier), ("commission", payout.commission),
                          ("clawback", payout.clawback), ("carried_balance", payout.carried_balance),
                          ("total", payout.total)):
-        w.writerow(["summary", label, "", "", "", "", _s(value)])
+        w.writerow(["summary", label, "", "", "", "", cell(value)])
     return response
-
-
-def _s(value):
-    return "" if value is None else format(value, "f")

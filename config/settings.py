@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "simple_history",
     "performance",
     "commission",
+    "config",  # site-wide commands (seed_demo) that use both apps
 ]
 
 MIDDLEWARE = [
@@ -163,15 +164,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "cycles-open-and-close": {
-        "task": "performance.tasks.cycles_tick_task",
+        "task": "performance.appraisal.tasks.cycles_tick_task",
         "schedule": 15 * 60,
     },
     "complaints-mark-breaches": {
-        "task": "performance.tasks.complaints_mark_breaches_task",
+        "task": "performance.sla.tasks.complaints_mark_breaches_task",
         "schedule": 5 * 60,
     },
     "qa-weekly-sample": {
-        "task": "performance.tasks.qa_sample_last_week_task",
+        "task": "performance.qa.tasks.qa_sample_last_week_task",
         "schedule": 6 * 60 * 60,
     },
 }
@@ -196,9 +197,3 @@ QA = {
     "ALWAYS_INCLUDE_REOPENED": False,
     "DISPUTE_DAYS": 7,
 }
-APPRAISAL.update(
-    ON_CYCLE_CREATE=["commission.services.cycle_attach_plans"],
-    MEMBER_ROLES=["commission.services.cycle_plan_roles"],
-    BEFORE_CLOSE=["commission.services.cycle_assert_payouts_open"],
-    AFTER_CLOSE=["commission.services.cycle_payouts_compute"],
-)

@@ -1,7 +1,6 @@
 import pytest
-from django.test import override_settings
 
-from performance.definitions import template_load
+from performance.appraisal.definitions import template_load
 
 AGENT_TEMPLATE = {
     "code": "cs-agent",
@@ -80,12 +79,6 @@ def _defaults_after_flush(request):
 def agent_template(db):
     template, _ = template_load(data=AGENT_TEMPLATE)
     return template
-
-
-@pytest.fixture
-def eager():
-    with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from commission.definitions import plan_load
 from commission.models import Payout
+from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Ticket
-from performance.services import cycle_close_now, cycle_create
 from tests.conftest import PLAN
 from tests.factories import ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, UserFactory, local
 
@@ -57,7 +57,7 @@ def test_payout_changelist_with_totals_is_constant(admin_client):
             OrderFactory(paid_at=local(2026, month, 5))
         cycle = cycle_create(name=f"m{month}", start=datetime.date(2026, month, 1),
                              end=datetime.date(2026, month + 1, 1), templates=[])
-        cycle_close_now(cycle=cycle)
+        cycle_close(inline=True, cycle=cycle)
         with CaptureQueriesContext(connection) as ctx:
             response = admin_client.get(f"/admin/commission/payout/?cycle__id__exact={cycle.pk}")
         assert response.status_code == 200
@@ -93,7 +93,7 @@ def test_cycle_actions_finalize_and_refuse_reopening_without_a_reason(admin_clie
     from performance.models import AppraisalCycle, CycleState
 
     cycle = cycle_create(name="act", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     url = "/admin/performance/appraisalcycle/"
     admin_client.post(url, {"action": "finalize_cycles", "_selected_action": [cycle.pk]})
     assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.FINALIZED
@@ -110,7 +110,7 @@ def test_holidays_import_in_the_admin_and_due_times_follow(admin_client):
     from performance.models import CalendarDay, Complaint
 
     complaint = ComplaintFactory(priority="urgent", received_at=local(2026, 10, 1, 10))  # 2 working hours
-    body = "calendar,date,working,name\nStandard,2026-10-01,false,国庆节\nStandard,2026-10-02,false,国庆节\n".encode()
+    body = "date,kind,name,calendar\n2026-10-01,holiday,国庆节,Standard\n2026-10-02,holiday,国庆节,\n".encode()
     response = admin_client.post("/admin/performance/calendarday/import/", {
         "import_file": SimpleUploadedFile("h.csv", body, content_type="text/csv"), "format": "0", "resource": "0"})
     assert response.status_code == 200 and "confirm" in response.content.decode().lower()

@@ -11,6 +11,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from performance.appraisal.reviews import kci_rate
+from performance.appraisal.services import cycle_close, cycle_create, cycle_finalize
 from performance.models import (
     Appraisal,
     AppraisalCycle,
@@ -20,7 +22,6 @@ from performance.models import (
     MemberMetrics,
     Staff,
 )
-from performance.services import cycle_close, cycle_create, cycle_finalize, kci_rate
 from tests.factories import StaffFactory, TicketFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,7 @@ def test_close_cycle_of_unknown_cycle_fails_clearly(db):
 
 
 def test_rank_grading_orders_ties_by_employee_no(db, django_capture_on_commit_callbacks):
-    from performance.definitions import template_load
+    from performance.appraisal.definitions import template_load
     from tests.conftest import AGENT_TEMPLATE
 
     data = {**AGENT_TEMPLATE, "grading": {"method": "rank", "grades": [[1, "excellent"], [None, "good"]]},
@@ -228,7 +229,7 @@ def test_rank_grading_orders_ties_by_employee_no(db, django_capture_on_commit_ca
 
 def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(agent_template,
                                                                           django_capture_on_commit_callbacks):
-    from performance.services import cycle_reopen
+    from performance.appraisal.services import cycle_reopen
     from tests.factories import UserFactory
 
     make_population()

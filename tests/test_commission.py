@@ -12,14 +12,9 @@ from django.core.management import call_command
 from commission import calc
 from commission.definitions import plan_load
 from commission.models import LineKind, Payout, PayoutLine, PayoutStatus
-from commission.services import (
-    payouts_approve,
-    payouts_hold,
-    payouts_mark_paid,
-    payroll_export_record,
-    statement_query_ask,
-)
-from performance.services import cycle_close_now, cycle_create
+from commission.statements import statement_query_ask
+from commission.workflow import payouts_approve, payouts_hold, payouts_mark_paid, payroll_export_record
+from performance.appraisal.services import cycle_close, cycle_create
 from tests.conftest import PLAN
 from tests.factories import OrderFactory, StaffFactory, TicketFactory, UserFactory, local
 
@@ -101,7 +96,7 @@ def test_payouts_across_cycles_net_clawback_carry_and_window_end(db):
     cycles = [month(2026, m) for m in (1, 2, 3, 4)]
     # when the cycles are closed one after another
     for cycle in cycles:
-        cycle_close_now(cycle=cycle)
+        cycle_close(inline=True, cycle=cycle)
     jan, feb, mar, apr = (Payout.objects.get(cycle=c, staff=seller) for c in cycles)
     # then January: 100.00 + 66.67 + 4200.00 + 150.00 = 4516.67; × 1.10 (satisfaction 0.9) = 4968.337 → 4968.34
     assert (jan.gross, jan.multiplier, jan.commission, jan.clawback, jan.total) == (
@@ -124,8 +119,8 @@ def test_clawback_uses_the_cap_factor_the_order_was_paid_under(db):
     OrderFactory(staff=seller, amount=Decimal("2000.00"), paid_at=local(2026, 1, 5),
                  refunded_amount=Decimal("1000.00"), refunded_at=local(2026, 2, 2))
     jan, feb = month(2026, 1), month(2026, 2)
-    cycle_close_now(cycle=jan)
-    cycle_close_now(cycle=feb)
+    cycle_close(inline=True, cycle=jan)
+    cycle_close(inline=True, cycle=feb)
     first = Payout.objects.get(cycle=jan, staff=seller)
     assert (first.uncapped, first.commission) == (Decimal("200.00"), Decimal("100.00"))
     # − round(1000 × 0.10 × 1 × (100 / 200), 2) = −50.00
@@ -133,7 +128,7 @@ def test_clawback_uses_the_cap_factor_the_order_was_paid_under(db):
 
 
 def test_grade_modifier_reads_this_cycles_grade(db):
-    from performance.definitions import template_load
+    from performance.appraisal.definitions import template_load
     from tests.conftest import AGENT_TEMPLATE
 
     template_load(data={**AGENT_TEMPLATE, "role": "sales", "code": "sales", "eligibility": {"min_tickets": 0},
@@ -143,7 +138,7 @@ def test_grade_modifier_reads_this_cycles_grade(db):
     TicketFactory(staff=seller, created_at=local(2026, 1, 3), rating=4)  # satisfaction 1.0 → × 1.10
     OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 5))
     cycle = cycle_create(name="g", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     payout = Payout.objects.get(cycle=cycle, staff=seller)
     # 100.00 × 1.10 × 0.80 = 88.00
     assert (payout.multiplier, payout.commission) == (Decimal("0.88"), Decimal("88.00"))
@@ -159,7 +154,7 @@ def test_state_machine_refusals_and_locked_recompute(db):
     seller = StaffFactory(employee_no="S004", role="sales")
     OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     payout = Payout.objects.get(cycle=cycle)
     hr = UserFactory(username="hr1", groups=["HR"])
     finance = UserFactory(username="fin1", groups=["Finance"])
@@ -172,7 +167,7 @@ def test_state_machine_refusals_and_locked_recompute(db):
         payouts_hold(payouts=[payout], actor=finance, reason="")
     assert payouts_approve(payouts=[payout], actor=finance) == 1
     with pytest.raises(ValidationError, match="approved payouts"):
-        cycle_close_now(cycle=cycle)
+        cycle_close(inline=True, cycle=cycle)
     payroll_export_record(cycle=cycle, payouts=[payout], content=b"x", file_format="csv", actor=finance)
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.EXPORTED
@@ -186,7 +181,7 @@ def test_export_payouts_contract_columns_and_two_decimals(db, tmp_path):
     seller = StaffFactory(employee_no="S005", role="sales", name="李雷")
     OrderFactory(staff=seller, amount=Decimal("1234.50"), paid_at=local(2026, 1, 5))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     out = tmp_path / "p.csv"
     call_command("export_payouts", cycle.name, "--output", str(out))
     raw = out.read_bytes()
@@ -224,24 +219,24 @@ def test_quarterly_plan_pays_on_the_cycle_that_ends_the_quarter_over_the_whole_q
         OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, month_no, 10))
     cycles = [month(2026, m) for m in (1, 2, 3)]
     for cycle in cycles:
-        cycle_close_now(cycle=cycle)
+        cycle_close(inline=True, cycle=cycle)
     assert [Payout.objects.filter(cycle=c).count() for c in cycles] == [0, 0, 1]
     assert Payout.objects.get(cycle=cycles[2]).commission == Decimal("300.00")  # 3 × 1000 × 10%
 
 
 def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
     from commission.models import CycleBudget, StatementQuery
-    from commission.services import budget_check, statement_query_answer
+    from commission.statements import budget_check, statement_query_answer
 
     plan_load(data=PLAN)
     seller = StaffFactory(employee_no="S011", role="sales", name="韩梅梅")
     OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 10))
     OrderFactory(staff=seller, amount=Decimal("3000.00"), paid_at=local(2026, 2, 10))
     jan, feb = month(2026, 1), month(2026, 2)
-    cycle_close_now(cycle=jan)
-    cycle_close_now(cycle=feb)
+    cycle_close(inline=True, cycle=jan)
+    cycle_close(inline=True, cycle=feb)
     CycleBudget.objects.create(cycle=feb, amount=Decimal("250.00"))
-    check = budget_check(feb)
+    check = budget_check(cycle=feb)
     assert (check["total"], check["previous_total"], check["change"], check["over_budget"]) == (
         Decimal("300.00"), Decimal("100.00"), Decimal("200.00"), True)
     assert check["changes"] == [{"staff": "韩梅梅", "before": Decimal("100.00"), "now": Decimal("300.00"),
@@ -256,7 +251,7 @@ def test_budget_check_and_statement_queries_with_an_adjustment(db, client):
     assert StatementQuery.objects.get().status == "answered"
     # an adjustment survives a recompute, and the question still points at the same order's line
     asked_about = query.line.order_id
-    cycle_close_now(cycle=feb)
+    cycle_close(inline=True, cycle=feb)
     payout.refresh_from_db()
     assert (payout.adjustments, payout.total) == (Decimal("12.50"), Decimal("312.50"))
     query.refresh_from_db()
@@ -273,7 +268,7 @@ PAYOUT_ADMIN = "/admin/commission/payout/"
 
 def _close_january_and_approve_in_the_admin(client, username) -> list[str]:
     """Close January in-process, log in as finance and approve every payout from the changelist."""
-    cycle_close_now(cycle=month(2026, 1))
+    cycle_close(inline=True, cycle=month(2026, 1))
     client.force_login(UserFactory(username=username, groups=["Finance"], is_staff=True))
     ids = [str(pk) for pk in Payout.objects.values_list("pk", flat=True)]
     client.post(PAYOUT_ADMIN, {"action": "approve", "_selected_action": ids})
@@ -310,14 +305,14 @@ def test_finance_approves_and_downloads_payroll_xlsx_and_csv_in_the_admin(db, cl
 def test_approved_payouts_lock_their_cycles_inputs(db, tmp_path):
     from django.core.management.base import CommandError
 
-    from commission.services import payouts_unlock
+    from commission.workflow import payouts_unlock
     from performance.models import Order
 
     plan_load(data=PLAN)
     seller = StaffFactory(employee_no="S030", role="sales")
     OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     finance = UserFactory(username="fin4", groups=["Finance"])
     payouts_approve(payouts=list(Payout.objects.filter(cycle=cycle)), actor=finance)
     path = tmp_path / "o.csv"
@@ -338,7 +333,7 @@ def test_pk_bonus_rewards_places_one_two_three_with_ties_by_employee_no(db):
     for seller, amount in zip(sellers, ["500.00", "900.00", "900.00", "100.00"]):
         OrderFactory(staff=seller, amount=Decimal(amount), paid_at=local(2026, 1, 5))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     totals = {p.staff.employee_no: p.total for p in Payout.objects.filter(cycle=cycle).select_related("staff")}
     # S101 and S102 tie on 900: S101 first by employee_no; S100 third; S103 nothing
     assert totals == {"S101": Decimal("1090.00"), "S102": Decimal("690.00"), "S100": Decimal("350.00"),
@@ -352,7 +347,7 @@ def test_payout_computation_query_count_does_not_grow_with_members(db, size):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from commission.services import cycle_payouts_compute
+    from commission.compute import cycle_payouts_compute
 
     plan_load(data=PLAN)
     for i in range(size):
@@ -361,8 +356,8 @@ def test_payout_computation_query_count_does_not_grow_with_members(db, size):
                      refunded_at=local(2026, 2, 3))
         OrderFactory(staff=seller, paid_at=local(2026, 2, 5))
     jan, feb = month(2026, 1), month(2026, 2)
-    cycle_close_now(cycle=jan)
-    cycle_close_now(cycle=feb)  # payouts with clawbacks and carried balances exist now
+    cycle_close(inline=True, cycle=jan)
+    cycle_close(inline=True, cycle=feb)  # payouts with clawbacks and carried balances exist now
     with CaptureQueriesContext(connection) as ctx:
         cycle_payouts_compute(cycle=feb)
     bulk = ("INSERT", 'UPDATE "commission_payout" SET')  # batched by the backend's parameter limit
@@ -384,9 +379,10 @@ def test_payroll_csv_from_the_admin_has_a_bom_and_the_contract_columns(db, clien
     response = client.post(PAYOUT_ADMIN, {"action": "payroll_csv", "_selected_action": ids})
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
+    # the same table as export_payouts --for-payroll: the contract's columns, then payroll's
     assert lines[0] == ("employee_no,name,cycle,plan,gross,multiplier,commission,clawback,carried_balance,total,"
-                        "currency,status")
-    assert lines[1] == "S040,王芳,2026-01,cloud-sales,123.45,1.0,123.45,0.00,0.00,123.45,CNY,approved"
+                        "currency,status,adjustments,carry_forward,team,plan_version")
+    assert lines[1] == "S040,王芳,2026-01,cloud-sales,123.45,1.0,123.45,0.00,0.00,123.45,CNY,approved,0.00,0.00,客服一组,1"
     assert Payout.objects.get().status == "exported"
 
 
@@ -399,7 +395,7 @@ def test_export_payouts_for_payroll_takes_approved_ones_and_records_who(db, tmp_
     for i in range(2):
         OrderFactory(staff=StaffFactory(employee_no=f"S05{i}", role="sales"), paid_at=local(2026, 1, 10))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     finance = UserFactory(username="fin6", groups=["Finance"])
     payouts_approve(payouts=[Payout.objects.get(staff__employee_no="S050")], actor=finance)
     out = tmp_path / "pay.xlsx"
@@ -419,7 +415,7 @@ def test_statement_line_references_without_constraints_still_follow_their_on_del
     seller = StaffFactory(employee_no="S001", role="sales")
     order = OrderFactory(staff=seller, amount=Decimal("1000.00"), paid_at=local(2026, 1, 10))
     cycle = month(2026, 1)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     payout = Payout.objects.get(cycle=cycle, staff=seller)
     line = payout.lines.get(kind=LineKind.ORDER)
     query = statement_query_ask(payout=payout, line=line, question="Which rate?", actor=seller.user)

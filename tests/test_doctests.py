@@ -2,10 +2,11 @@ import doctest
 
 import pytest
 
-from performance import money, scheduling
+from performance.appraisal import scheduling
+from performance.common import formatting, money, numbers
 
 
-@pytest.mark.parametrize("module", [money, scheduling])
+@pytest.mark.parametrize("module", [money, numbers, formatting, scheduling])
 def test_module_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -42,6 +42,6 @@ def test_pages_switch_language_per_session():
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
     assert "登录" in client.get("/login/").content.decode()
     with translation.override("zh-hans"):
-        from performance.scoring import describe_rule
+        from performance.appraisal.rules import describe as describe_rule
 
         assert describe_rule("linear", {"floor": 0.5, "target": 0.85}) == "从 50%（0 分）到 85%（100 分）线性计分"

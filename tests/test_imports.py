@@ -148,8 +148,8 @@ def test_at_most_fifty_errors_are_listed_with_a_count_of_the_rest(tmp_path):
 def test_kci_and_metrics_import(tmp_path, agent_template):
     import datetime
 
+    from performance.appraisal.services import cycle_create
     from performance.models import KciRating, MetricValue
-    from performance.services import cycle_create
 
     StaffFactory(employee_no="E001")
     cycle_create(name="2026-01", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))

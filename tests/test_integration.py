@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Appraisal, AppraisalCycle, CycleState, IndicatorResult, KciRating
-from performance.services import cycle_close, cycle_create
 from tests.test_close import make_population
 
 ROOT = Path(__file__).resolve().parent.parent

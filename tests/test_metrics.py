@@ -7,9 +7,10 @@ from fractions import Fraction
 import pytest
 
 from commission.definitions import plan_load
-from performance.metrics import COMPUTED_METRICS, compute_metrics
+from performance.appraisal.close import cycle_metric_map
+from performance.appraisal.metrics import COMPUTED_METRICS, compute_metrics
+from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Inspection, InspectionStatus, MemberMetrics, Scorecard
-from performance.services import cycle_close_now, cycle_create, cycle_metric_map
 from tests.conftest import PLAN
 from tests.factories import ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, local
 
@@ -114,7 +115,7 @@ def test_the_close_stores_every_metric_exactly_in_one_row_per_member(world, agen
     agent, seller = world
     plan_load(data=PLAN)  # sales staff are members through the plan
     cycle = cycle_create(name="2026-01", start=JAN, end=FEB)
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     cycle.refresh_from_db()
     stored = MemberMetrics.objects.get(cycle=cycle, staff=agent).values
     assert stored["avg_handle_seconds"] == ["6000.500000", 3]  # decimal strings, never floats

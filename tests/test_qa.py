@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from performance.models import Inspection, Ticket
-from performance.qa import inspection_dispute, inspection_submit, qa_sample, sample_size
+from performance.qa.sampling import qa_sample, sample_size
+from performance.qa.services import inspection_dispute, inspection_submit
 from tests.factories import StaffFactory, TicketFactory, UserFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_inspectors_are_assigned_round_robin_never_to_their_own_tickets():
         assert inspection.inspector_id != inspection.ticket.staff_id
     with pytest.raises(ValidationError, match="own tickets"):
         own = Inspection.objects.filter(ticket__staff=inspectors[0]).first()
-        inspection_submit(inspection=own, scores={}, actor=inspectors[0])
+        inspection_submit(inspection=own, scores={}, actor=inspectors[0].user)
 
 
 def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
@@ -87,16 +88,16 @@ def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
     # N/A sop: (25×100 + 35×70 + 20×100) / 80 = 86.875 → 86.88, but the critical item is below 80: failed
     with pytest.raises(ValidationError, match="root-cause"):
         inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
-                                                         items["attitude"]: 100, items["sop"]: None}, actor=inspector)
+                                                         items["attitude"]: 100, items["sop"]: None}, actor=inspector.user)
     done = inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
                                                             items["attitude"]: 100, items["sop"]: None},
-                             root_cause="wrong fix", actor=inspector)
+                             root_cause="wrong fix", actor=inspector.user)
     assert (str(done.score), done.passed) == ("86.88", False)
-    inspection_dispute(inspection=done, reason="the fix was right", actor=agent)
+    inspection_dispute(inspection=done, reason="the fix was right", actor=agent.user)
     with pytest.raises(ValidationError, match="second inspector"):
-        inspection_submit(inspection=done, scores={items["accuracy"]: 90}, actor=inspector)
+        inspection_submit(inspection=done, scores={items["accuracy"]: 90}, actor=inspector.user)
     reviewed = inspection_submit(inspection=done, scores={items["speed"]: 100, items["accuracy"]: 90,
-                                                          items["attitude"]: 100, items["sop"]: None}, actor=reviewer)
+                                                          items["attitude"]: 100, items["sop"]: None}, actor=reviewer.user)
     assert (reviewed.status, str(reviewed.score), reviewed.passed, str(reviewed.first_score), reviewed.first_passed) == (
         "reviewed", "95.63", True, "86.88", False)
 
@@ -115,7 +116,8 @@ def test_qa_sample_command_and_export(tmp_path):
 
 def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
     from performance.models import CalibrationRound, Scorecard
-    from performance.qa import calibration_drift, calibration_pending, calibration_score
+    from performance.qa.selectors import calibration_drift, calibration_pending
+    from performance.qa.services import calibration_score
 
     strict, lenient, middle = (StaffFactory(employee_no=f"Q{i}", name=n) for i, n in enumerate(["严", "宽", "中"]))
     TicketFactory(external_id="CAL1", created_at=local(2026, 1, 6, 10))
@@ -123,11 +125,11 @@ def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
     rnd = CalibrationRound.objects.create(name="Jan", scorecard=card)
     rnd.tickets.set(Ticket.objects.filter(external_id="CAL1"))
     speed = card.items.get(code="speed").pk
-    assert len(calibration_pending(strict)) == 1
+    assert len(calibration_pending(inspector=strict)) == 1
     for member, score in ((strict, 60), (lenient, 90), (middle, 75)):
-        calibration_score(round=rnd, ticket=rnd.tickets.get(), inspector=member, scores={speed: score})
-    assert calibration_pending(strict) == []
-    drift = {(d["inspector"], d["item"]): d["drift"] for d in calibration_drift(rnd)}
+        calibration_score(round=rnd, ticket=rnd.tickets.get(), scores={speed: score}, actor=member.user)
+    assert calibration_pending(inspector=strict) == []
+    drift = {(d["inspector"], d["item"]): d["drift"] for d in calibration_drift(round=rnd)}
     # group mean 75: strict −15, lenient +15, middle 0
     assert drift == {("严", "Response speed"): -15, ("宽", "Response speed"): 15, ("中", "Response speed"): 0}
     hr = UserFactory(username="hr-qa", groups=["HR"])
@@ -149,8 +151,8 @@ def test_an_inspector_replaces_a_ticket_that_cannot_be_judged_by_the_same_rule(c
     live = Inspection.objects.exclude(status="replaced")
     assert live.count() == 2 and first.ticket_id not in live.values_list("ticket_id", flat=True)
     # the replacement is the agent's next ticket in the same hash order, inside the same window
-    from performance.qa import qa_hash_py
+    from performance.qa.sampling import qa_hash
 
-    order = sorted(Ticket.objects.filter(staff=agent), key=lambda t: (qa_hash_py("r", t.external_id), t.pk))
+    order = sorted(Ticket.objects.filter(staff=agent), key=lambda t: (qa_hash("r:", t.external_id), t.pk))
     assert set(live.values_list("ticket__external_id", flat=True)) == {t.external_id for t in order[1:3]}
     assert qa_sample(**WEEK, seed="r")["created"] == 0  # the replaced ticket is not drawn again

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
+from performance.appraisal.scheduling import cycles_tick, window_for
 from performance.models import AppraisalCycle, CycleState
-from performance.scheduling import cycles_tick, window_for
 from tests.factories import local
 
 

@@ -5,9 +5,12 @@ from fractions import Fraction
 
 import pytest
 
-from performance import scoring
-from performance.money import round_half_up
-from performance.scoring import IndicatorScore, SectionScore, aggregate, grade_for, normalise, rank_scores
+from performance.appraisal import scoring
+from performance.appraisal.rules import RULES
+from performance.appraisal.rules import describe as describe_rule
+from performance.appraisal.rules import score as normalise
+from performance.appraisal.scoring import IndicatorScore, SectionScore, aggregate, grade_for
+from performance.common.money import round_half_up
 
 
 @pytest.mark.parametrize(
@@ -64,14 +67,14 @@ def test_undefined_value_stays_undefined():
 
 
 def test_rank_counts_strictly_better_peers_so_ties_share_a_score():
-    scores = rank_scores({"a": 10, "b": 8, "c": 8, "d": 5, "e": None})
+    scores = RULES["rank"].peer_scores({"a": 10, "b": 8, "c": 8, "d": 5, "e": None}, {})
     # n = 4 defined; a: r=0 → 100; b, c: r=1 → 100×2/3; d: r=3 → 0; e left out
     assert scores == {"a": 100, "b": Fraction(200, 3), "c": Fraction(200, 3), "d": 0}
 
 
 def test_rank_lower_is_better_and_a_single_member_gets_100():
-    assert rank_scores({"a": 10, "b": 20}, "lower") == {"a": 100, "b": 0}
-    assert rank_scores({"only": 3}) == {"only": 100}
+    assert RULES["rank"].peer_scores({"a": 10, "b": 20}, {"direction": "lower"}) == {"a": 100, "b": 0}
+    assert RULES["rank"].peer_scores({"only": 3}, {}) == {"only": 100}
 
 
 def test_aggregate_rescales_weights_of_undefined_indicators_and_sections():
@@ -132,4 +135,4 @@ def test_percentile_grading_forced_distribution():
 
 
 def test_rules_are_described_in_words_for_staff():
-    assert scoring.describe_rule("linear", {"floor": 0.5, "target": 0.85}) == "linear from 50% (0) to 85% (100)"
+    assert describe_rule("linear", {"floor": 0.5, "target": 0.85}) == "linear from 50% (0) to 85% (100)"

@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
-from performance import sla
-from performance.complaints import complaints_mark_breaches
 from performance.models import Complaint
+from performance.sla import breach, clock
+from performance.sla.services import complaints_mark_breaches
 from tests.factories import ComplaintFactory, StaffFactory, local
 
 TZ = ZoneInfo("Asia/Shanghai")
 NINE_TO_SIX = {d: [(datetime.time(9), datetime.time(18))] for d in range(5)}
-CAL = sla.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX)
+CAL = clock.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX)
 
 
 @pytest.mark.parametrize(("received", "minutes", "due"), [
@@ -25,35 +25,35 @@ CAL = sla.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX)
     (local(2026, 1, 12, 9), 24 * 60, local(2026, 1, 14, 15)),  # 24 working hours = 2 days 6 h
 ])
 def test_working_hour_due_times(received, minutes, due):
-    assert sla.due_at(received, minutes, "working", CAL) == due
+    assert clock.due_at(received, minutes, "working", CAL) == due
 
 
 def test_holidays_and_make_up_working_days():
-    cal = sla.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX,
+    cal = clock.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX,
                        holidays=frozenset({datetime.date(2026, 1, 12)}),  # Monday off
                        workdays=frozenset({datetime.date(2026, 1, 10)}))  # Saturday worked, on Monday's hours
-    assert sla.due_at(local(2026, 1, 9, 17), 120, "working", cal) == local(2026, 1, 10, 10)
-    assert sla.due_at(local(2026, 1, 10, 17), 120, "working", cal) == local(2026, 1, 13, 10)
+    assert clock.due_at(local(2026, 1, 9, 17), 120, "working", cal) == local(2026, 1, 10, 10)
+    assert clock.due_at(local(2026, 1, 10, 17), 120, "working", cal) == local(2026, 1, 13, 10)
 
 
 def test_lunch_break_is_not_counted():
-    cal = sla.Calendar(time_zone="Asia/Shanghai",
+    cal = clock.Calendar(time_zone="Asia/Shanghai",
                        periods={0: [(datetime.time(9), datetime.time(12)), (datetime.time(13), datetime.time(18))]})
-    assert sla.due_at(local(2026, 1, 12, 11), 120, "working", cal) == local(2026, 1, 12, 14)
+    assert clock.due_at(local(2026, 1, 12, 11), 120, "working", cal) == local(2026, 1, 12, 14)
 
 
 def test_calendar_hours_ignore_the_calendar_and_utc_input_gives_the_same_instant():
     received = datetime.datetime(2026, 1, 9, 12, 0, tzinfo=datetime.UTC)  # Friday 20:00 local
-    assert sla.due_at(received, 24 * 60, "calendar", CAL) == local(2026, 1, 10, 20)
-    assert sla.due_at(received, 60, "working", CAL) == local(2026, 1, 12, 10)
+    assert clock.due_at(received, 24 * 60, "calendar", CAL) == local(2026, 1, 10, 20)
+    assert clock.due_at(received, 60, "working", CAL) == local(2026, 1, 12, 10)
 
 
 def test_breached_rules():
     due = local(2026, 1, 9, 18)
-    assert sla.breached(local(2026, 1, 9, 18), due, now=local(2026, 1, 10)) is False  # on time exactly
-    assert sla.breached(local(2026, 1, 9, 18, 0, 1), due, now=local(2026, 1, 10)) is True
-    assert sla.breached(None, due, now=local(2026, 1, 9, 17)) is False  # not yet due
-    assert sla.breached(None, due, now=local(2026, 1, 9, 18, 1)) is True
+    assert breach.breached(local(2026, 1, 9, 18), due, now=local(2026, 1, 10)) is False  # on time exactly
+    assert breach.breached(local(2026, 1, 9, 18, 0, 1), due, now=local(2026, 1, 10)) is True
+    assert breach.breached(None, due, now=local(2026, 1, 9, 17)) is False  # not yet due
+    assert breach.breached(None, due, now=local(2026, 1, 9, 18, 1)) is True
 
 
 @pytest.mark.django_db
@@ -100,17 +100,17 @@ def test_export_complaints_flags_and_closed_loop(tmp_path):
 def test_paused_time_does_not_count_and_a_running_pause_stops_the_clock():
     # received Mon 10:00, 2 working hours; paused 10:30–11:30 → due 13:00
     pauses = [(local(2026, 1, 12, 10, 30), local(2026, 1, 12, 11, 30))]
-    assert sla.due_at(local(2026, 1, 12, 10), 120, "working", CAL, pauses) == local(2026, 1, 12, 13)
+    assert clock.due_at(local(2026, 1, 12, 10), 120, "working", CAL, pauses) == local(2026, 1, 12, 13)
     # a pause across the evening only costs its working part
     pauses = [(local(2026, 1, 12, 17), local(2026, 1, 13, 10))]
-    assert sla.due_at(local(2026, 1, 12, 16), 120, "working", CAL, pauses) == local(2026, 1, 13, 11)
+    assert clock.due_at(local(2026, 1, 12, 16), 120, "working", CAL, pauses) == local(2026, 1, 13, 11)
     # calendar hours: the pause is simply added
     pauses = [(local(2026, 1, 12, 12), local(2026, 1, 12, 14))]
-    assert sla.due_at(local(2026, 1, 12, 10), 24 * 60, "calendar", CAL, pauses) == local(2026, 1, 13, 12)
-    assert sla.due_at(local(2026, 1, 12, 10), 120, "working", CAL, [(local(2026, 1, 12, 10, 30), None)]) is None
-    assert sla.paused_minutes([(local(2026, 1, 12, 10, 30), local(2026, 1, 12, 11, 30))], None) == 60
+    assert clock.due_at(local(2026, 1, 12, 10), 24 * 60, "calendar", CAL, pauses) == local(2026, 1, 13, 12)
+    assert clock.due_at(local(2026, 1, 12, 10), 120, "working", CAL, [(local(2026, 1, 12, 10, 30), None)]) is None
+    assert clock.paused_minutes([(local(2026, 1, 12, 10, 30), local(2026, 1, 12, 11, 30))], None) == 60
 
 
 def test_is_working():
-    assert sla.is_working(local(2026, 1, 12, 9), CAL) and not sla.is_working(local(2026, 1, 12, 18), CAL)
-    assert not sla.is_working(local(2026, 1, 10, 12), CAL)
+    assert clock.is_working(local(2026, 1, 12, 9), CAL) and not clock.is_working(local(2026, 1, 12, 18), CAL)
+    assert not clock.is_working(local(2026, 1, 10, 12), CAL)

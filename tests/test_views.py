@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from commission.definitions import plan_load
 from commission.models import Payout
+from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Appraisal, Team
-from performance.services import cycle_close_now, cycle_create
 from tests.conftest import PLAN
 from tests.factories import OrderFactory, StaffFactory, TicketFactory, UserFactory, local
 
@@ -34,7 +34,7 @@ def company(agent_template):
             TicketFactory(staff=member, created_at=local(2026, 1, 3 + i, 10), rating=5)
     OrderFactory(staff=seller, paid_at=local(2026, 1, 5))
     cycle = cycle_create(name="2026-01", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
-    cycle_close_now(cycle=cycle)
+    cycle_close(inline=True, cycle=cycle)
     return {"boss": boss, "alice": alice, "bob": bob, "seller": seller, "cycle": cycle}
 
 
@@ -107,7 +107,7 @@ def test_team_page_queries_do_not_grow_with_rows(client, company):
             member = StaffFactory(employee_no=f"X{i:03d}")
             TicketFactory(staff=member, created_at=local(2026, 1, 9, 10))
         if extra:
-            cycle_close_now(cycle=cycle)
+            cycle_close(inline=True, cycle=cycle)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(f"/team/?cycle={cycle.pk}").status_code == 200
         counts.append(len(ctx.captured_queries))
@@ -117,7 +117,7 @@ def test_team_page_queries_do_not_grow_with_rows(client, company):
 
 def test_qa_pages_are_for_inspectors_and_disputes_only_for_the_agent(client, company):
     from performance.models import Inspection
-    from performance.qa import qa_sample
+    from performance.qa.sampling import qa_sample
 
     qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     inspection = Inspection.objects.select_related("ticket__staff").first()
@@ -169,7 +169,7 @@ def test_personal_and_hr_pages_keep_their_query_count_as_rows_grow(client, compa
         for _i in range(extra):
             TicketFactory(staff=member, created_at=local(2026, 1, 10, 10), rating=3)
         if extra:
-            cycle_close_now(cycle=company["cycle"])
+            cycle_close(inline=True, cycle=company["cycle"])
         client.force_login(member.user if url == "/me/" else hr)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
@@ -179,13 +179,14 @@ def test_personal_and_hr_pages_keep_their_query_count_as_rows_grow(client, compa
 
 def test_my_results_show_each_inspection_item_score(client, company):
     from performance.models import Inspection
-    from performance.qa import inspection_submit, qa_sample
+    from performance.qa.sampling import qa_sample
+    from performance.qa.services import inspection_submit
 
     qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     inspection = Inspection.objects.select_related("ticket__staff", "scorecard").first()
     items = {i.code: i.pk for i in inspection.scorecard.items.all()}
     inspector = StaffFactory(employee_no="Q7")
-    inspection_submit(inspection=inspection, actor=inspector,
+    inspection_submit(inspection=inspection, actor=inspector.user,
                       scores={items["speed"]: 100, items["accuracy"]: 90, items["attitude"]: None, items["sop"]: 85})
     as_user(client, inspection.ticket.staff)
     page = client.get("/me/").content.decode()

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from performance.importing import ImportFailed
+from performance.ingest.schema import ImportFailed
 
 
 def iso_date(value: str) -> datetime.date:

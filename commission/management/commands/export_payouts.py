@@ -1,9 +1,10 @@
-
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from commission.selectors import payout_rows, payouts_table
-from commission.services import _assert_finance, payouts_for_payroll, payroll_export_record
-from performance.exporting import choose_format, write_table
+from commission.payroll import payouts_file, write_payouts
+from commission.selectors import approved_for_payroll, payout_list
+from commission.workflow import assert_finance, payroll_export_record
+from performance.common.exporting import choose_format
 from performance.management.base import clear_errors
 from performance.models import AppraisalCycle
 
@@ -25,24 +26,20 @@ class Command(BaseCommand):
             raise CommandError(f"no cycle named {name}")
         fmt = choose_format(output, format)
         if not for_payroll:
-            header, rows, totals = payouts_table(cycle)
-            n = write_table(output, header, rows, fmt, totals=totals if fmt == "xlsx" else None)
+            n = write_payouts(output, payout_list(cycle=cycle), fmt)
             self.stdout.write(f"wrote {n} payouts to {output}")
             return
         actor = None
         if user:
-            from django.contrib.auth import get_user_model
-
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
                 raise CommandError(f"no user {user}")
             with clear_errors():
-                _assert_finance(actor)
-        payouts = payouts_for_payroll(cycle)
-        header, rows, totals = payout_rows(payouts)
-        n = write_table(output, header, rows, fmt, totals=totals if fmt == "xlsx" else None)
-        with open(output, "rb") as fh:
-            content = fh.read()
+                assert_finance(actor)
+        payouts = approved_for_payroll(cycle=cycle)
+        content = payouts_file(payouts, fmt)
         with clear_errors():
             batch = payroll_export_record(cycle=cycle, payouts=payouts, content=content, file_format=fmt, actor=actor)
-        self.stdout.write(f"wrote {n} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}")
+        with open(output, "wb") as fh:
+            fh.write(content)
+        self.stdout.write(f"wrote {len(payouts)} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}")

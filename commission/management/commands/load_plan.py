@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from commission.definitions import plan_load
-from performance.definitions import read_definition
+from performance.common.documents import read_definition
 from performance.management.base import clear_errors
 
 

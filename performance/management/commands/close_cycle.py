@@ -2,9 +2,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from performance.appraisal.models import AppraisalCycle, CycleState
+from performance.appraisal.services import cycle_close
 from performance.management.base import clear_errors
-from performance.models import AppraisalCycle, CycleState
-from performance.services import cycle_close
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from performance.appraisal.services import cycle_create
 from performance.management.base import clear_errors, iso_date
-from performance.services import cycle_create
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from performance import sla
-from performance.exporting import choose_format, write_table
+from performance.common.exporting import choose_format, write_table
 from performance.management.base import iso_date
-from performance.selectors import complaints_between
+from performance.sla.breach import breached
+from performance.sla.selectors import complaints_between
 
 
 class Command(BaseCommand):
@@ -23,11 +23,11 @@ class Command(BaseCommand):
                   "channel", "first_response_at", "resolved_at", "confirmed_at"]
         rows = (
             [c.external_id, c.priority, c.received_at, c.first_response_due, c.resolution_due,
-             sla.breached(c.first_response_at, c.first_response_due, now),
-             sla.breached(c.resolved_at, c.resolution_due, now), c.confirmed_at is not None,
+             breached(c.first_response_at, c.first_response_due, now),
+             breached(c.resolved_at, c.resolution_due, now), c.confirmed_at is not None,
              c.staff.employee_no if c.staff else "", c.handler.employee_no if c.handler else "", c.channel,
              c.first_response_at, c.resolved_at, c.confirmed_at]
-            for c in complaints_between(start, end).select_related("staff", "handler").iterator(chunk_size=2000)
+            for c in complaints_between(start=start, end=end).select_related("staff", "handler").iterator(chunk_size=2000)
         )
         n = write_table(output, header, rows, choose_format(output, format))
         self.stdout.write(f"wrote {n} complaints to {output}")

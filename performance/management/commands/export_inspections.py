@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from performance.exporting import choose_format, write_table
+from performance.common.exporting import choose_format, write_table
 from performance.management.base import iso_date
-from performance.selectors import inspections_between
+from performance.qa.selectors import inspections_between
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         rows = (
             [i.ticket.external_id, i.ticket.staff.employee_no, i.sampled_at, i.status, i.score, i.passed,
              i.inspector.employee_no if i.inspector else "", i.pooled, i.root_cause]
-            for i in inspections_between(start, end).iterator(chunk_size=2000)
+            for i in inspections_between(start=start, end=end).iterator(chunk_size=2000)
         )
         n = write_table(output, header, rows, choose_format(output, format))
         self.stdout.write(f"wrote {n} inspections to {output}")

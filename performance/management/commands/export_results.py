@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from performance.exporting import choose_format, write_table
-from performance.models import AppraisalCycle
-from performance.selectors import results_table
+from performance.appraisal.models import AppraisalCycle
+from performance.appraisal.selectors import results_table
+from performance.common.exporting import choose_format, write_table
 
 
 class Command(BaseCommand):
@@ -17,6 +17,6 @@ class Command(BaseCommand):
         cycle = AppraisalCycle.objects.filter(name=name).first()
         if cycle is None:
             raise CommandError(f"no cycle named {name}")
-        header, rows = results_table(cycle)
+        header, rows = results_table(cycle=cycle)
         n = write_table(output, header, rows, choose_format(output, format))
         self.stdout.write(f"wrote {n} results to {output}")

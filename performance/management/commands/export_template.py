@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from performance.definitions import template_to_yaml
-from performance.models import AppraisalTemplate
+from performance.appraisal.definitions import template_to_yaml
+from performance.appraisal.models import AppraisalTemplate
 
 
 class Command(BaseCommand):

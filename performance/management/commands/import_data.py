@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from performance.importing import KINDS, import_file
+from performance.ingest.kinds import KINDS
+from performance.ingest.services import import_file
 from performance.management.base import clear_errors
 
 
@@ -14,8 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, kind, path, dry_run=False, **options):
         with clear_errors():
-            count = import_file(kind, path, dry_run=dry_run)
+            result = import_file(kind=kind, path=path, dry_run=dry_run)
         if dry_run:
-            self.stdout.write(f"{count} {kind} rows are valid; nothing written (dry run)")
+            self.stdout.write(f"{result.rows} {kind} rows are valid; nothing written (dry run)")
         else:
-            self.stdout.write(f"imported {count} {kind} rows")
+            self.stdout.write(f"imported {result.rows} {kind} rows ({result.created} new, {result.updated} updated)")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from performance.definitions import read_definition, template_load
+from performance.appraisal.definitions import template_load
+from performance.common.documents import read_definition
 from performance.management.base import clear_errors
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from performance.management.base import clear_errors, iso_date
-from performance.qa import qa_sample
+from performance.qa.sampling import qa_sample
 
 
 class Command(BaseCommand):

@@ -1,0 +1,297 @@
+import tempfile
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from performance.common.admin import WeightsFormSet
+from performance.common.exporting import write_table
+
+from . import reviews, rules, services
+from .definitions import template_to_dict, template_to_yaml, validate_template
+from .models import (
+    Appeal,
+    AppealStatus,
+    Appraisal,
+    AppraisalCycle,
+    AppraisalTemplate,
+    CycleState,
+    Indicator,
+    IndicatorResult,
+    KciRating,
+    Section,
+    SectionResult,
+)
+from .selectors import kci_missing, results_table
+
+admin.site.site_header = _("Service staff appraisal")
+admin.site.site_title = _("Appraisal admin")
+admin.site.index_title = _("HR and finance")
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    formset = WeightsFormSet
+    extra = 0
+    show_change_link = True
+
+
+class IndicatorForm(forms.ModelForm):
+    rule = forms.ChoiceField(label=_("scoring rule"), choices=rules.choices)
+
+    class Meta:
+        model = Indicator
+        fields = ["section", "code", "name", "metric", "weight", "rule", "params", "position"]
+
+    def clean(self):
+        data = super().clean()
+        errors = []
+        rules.check_indicator(errors, data.get("code", ""), data.get("rule"), data.get("params") or {},
+                              has_metric=bool(data.get("metric")))
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    form = IndicatorForm
+    formset = WeightsFormSet
+    extra = 0
+
+
+class TemplateInUse:
+    """A template used by a closed cycle is read-only: save it as a new version instead."""
+
+    def has_change_permission(self, request, obj=None):
+        template = getattr(obj, "template", obj)
+        if isinstance(obj, Section):
+            template = obj.template
+        if template is not None and template.cycles.exclude(state__in=[CycleState.DRAFT, CycleState.OPEN]).exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(AppraisalTemplate)
+class AppraisalTemplateAdmin(TemplateInUse, SimpleHistoryAdmin):
+    list_display = ["code", "version", "name", "role", "grading_method", "min_tickets", "active"]
+    list_filter = ["role", "active"]
+    search_fields = ["^code", "name"]
+    inlines = [SectionInline]
+    save_as = True
+    actions = ["download_yaml"]
+
+    @admin.action(description=_("Download as YAML"))
+    def download_yaml(self, request, queryset):
+        body = "---\n".join(template_to_yaml(t) for t in queryset.prefetch_related("sections__indicators"))
+        response = HttpResponse(body, content_type="application/x-yaml; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="templates.yaml"'
+        return response
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        template = form.instance
+        try:
+            validate_template(template_to_dict(template))
+        except ValidationError as exc:
+            self.message_user(request, _("This template is not complete yet: %(e)s") % {"e": "; ".join(exc.messages)},
+                              messages.WARNING)
+
+
+@admin.register(Section)
+class SectionAdmin(TemplateInUse, SimpleHistoryAdmin):
+    list_display = ["template", "code", "kind", "weight"]
+    inlines = [IndicatorInline]
+    list_select_related = ["template"]
+
+
+# --- cycles ------------------------------------------------------------------------------
+
+
+class ReasonActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(required=False, label=_("reason (reopening)"))
+
+
+@admin.register(AppraisalCycle)
+class AppraisalCycleAdmin(SimpleHistoryAdmin):
+    action_form = ReasonActionForm
+    list_display = ["name", "start", "end", "state", "progress", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["name"]
+    filter_horizontal = ["templates"]
+    readonly_fields = ["state", "progress_done", "progress_total", "close_run", "error", "closing_started_at",
+                       "closed_at", "finalized_at"]
+    actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
+    change_form_template = "admin/performance/appraisalcycle/change_form.html"
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        if obj.state == CycleState.FAILED:
+            return format_html('<span title="{}">{}</span>', obj.error, _("failed"))
+        if obj.progress_total:
+            return f"{obj.progress_done} / {obj.progress_total}"
+        return "-"
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/close/", self.admin_site.admin_view(self.close_view), name="performance_cycle_close"),
+            path("<int:pk>/results.<str:fmt>", self.admin_site.admin_view(self.results_view),
+                 name="performance_cycle_results"),
+            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view),
+                 name="performance_cycle_progress"),
+        ] + super().get_urls()
+
+    def close_view(self, request, pk):
+        """Confirm, then hand the close to Celery; closing before the end date asks first."""
+        cycle = AppraisalCycle.objects.get(pk=pk)
+        if not self.has_change_permission(request, cycle):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                services.cycle_close(cycle=cycle, actor=request.user)
+                self.message_user(request, _("Close of %(name)s handed to the workers.") % {"name": cycle.name})
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            except Exception as exc:  # noqa: BLE001 - in-process close failed; the cycle shows the error
+                self.message_user(request, _("The close failed: %(e)s") % {"e": exc}, messages.ERROR)
+            return redirect(reverse("admin:performance_appraisalcycle_change", args=[pk]))
+        missing = kci_missing(cycle=cycle)
+        context = {
+            **self.admin_site.each_context(request), "cycle": cycle, "opts": self.model._meta,
+            "early": timezone.localdate() < cycle.end, "missing": missing[:50], "missing_count": len(missing),
+            "title": _("Close %(name)s") % {"name": cycle.name},
+        }
+        return TemplateResponse(request, "admin/performance/appraisalcycle/close_confirm.html", context)
+
+    def progress_view(self, request, pk):
+        c = AppraisalCycle.objects.get(pk=pk)
+        return JsonResponse({"state": c.state, "state_label": c.get_state_display(), "done": c.progress_done,
+                             "total": c.progress_total, "error": c.error})
+
+    def results_view(self, request, pk, fmt):
+        cycle = AppraisalCycle.objects.get(pk=pk)
+        fmt = "xlsx" if fmt == "xlsx" else "csv"
+        header, rows = results_table(cycle=cycle)
+        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
+            write_table(tmp.name, header, rows, fmt)
+            with open(tmp.name, "rb") as fh:
+                body = fh.read()
+        ctype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+                 else "text/csv; charset=utf-8")
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
+        return response
+
+    def _each(self, request, cycles, service, done, **kwargs):
+        """Run a cycle service on each selected cycle; report each outcome, refusals as errors."""
+        for cycle in cycles:
+            try:
+                service(cycle=cycle, actor=request.user, **kwargs)
+                self.message_user(request, done % {"name": cycle.name})
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
+    def close_cycles(self, request, queryset):
+        self._each(request, queryset, services.cycle_close, _("Close of %(name)s handed to the workers."))
+
+    @admin.action(description=_("Finalize selected cycles (lock them)"))
+    def finalize_cycles(self, request, queryset):
+        self._each(request, queryset, services.cycle_finalize, _("%(name)s finalized and locked."))
+
+    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
+    def reopen_cycles(self, request, queryset):
+        self._each(request, queryset.filter(state=CycleState.FINALIZED), services.cycle_reopen,
+                   _("%(name)s reopened for review."), reason=request.POST.get("reason", ""))
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)
+
+
+class IndicatorResultInline(admin.TabularInline):
+    model = IndicatorResult
+    extra = 0
+    can_delete = False
+    fields = ["section", "indicator", "metric", "raw_value", "rule", "score", "weight", "effective_weight",
+              "contribution"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SectionResultInline(IndicatorResultInline):
+    model = SectionResult
+    fields = ["code", "kind", "weight", "effective_weight", "score"]
+    readonly_fields = fields
+
+
+@admin.register(Appraisal)
+class AppraisalAdmin(SimpleHistoryAdmin):
+    list_display = ["staff", "cycle", "template", "final_score", "grade", "rank", "eligible", "override_score",
+                    "override_grade", "improvement_plan"]
+    list_filter = ["cycle", "grade", "eligible", "improvement_plan", "staff__team", "template__role"]
+    search_fields = ["=staff__employee_no", "^staff__name"]
+    list_select_related = ["staff", "cycle", "template"]
+    readonly_fields = ["cycle", "staff", "template", "final_score", "grade", "rank", "eligible", "tickets_handled",
+                       "computed_at", "improvement_plan"]
+    inlines = [SectionResultInline, IndicatorResultInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.cycle.locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        """Calibration goes through the service: a reason is required and the change audited."""
+        try:
+            reviews.appraisal_override(appraisal=obj, score=obj.override_score, grade=obj.override_grade,
+                                        reason=obj.override_reason, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+
+@admin.register(KciRating)
+class KciRatingAdmin(SimpleHistoryAdmin):
+    list_display = ["cycle", "staff", "indicator", "rating", "rated_by", "rated_at"]
+    list_filter = ["cycle", "indicator", "staff__team"]
+    search_fields = ["=staff__employee_no"]
+    list_select_related = ["cycle", "staff", "rated_by"]
+    raw_id_fields = ["staff", "rated_by"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.cycle.locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(Appeal)
+class AppealAdmin(SimpleHistoryAdmin):
+    list_display = ["appraisal", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "appraisal__cycle"]
+    list_select_related = ["appraisal__staff", "appraisal__cycle", "decided_by"]
+    readonly_fields = ["appraisal", "reason", "created_at", "decided_by", "decided_at"]
+    fields = ["appraisal", "reason", "created_at", "status", "decision", "decided_by", "decided_at"]
+
+    def save_model(self, request, obj, form, change):
+        status = obj.status
+        if status == AppealStatus.OPEN:
+            return super().save_model(request, obj, form, change)
+        original = Appeal.objects.get(pk=obj.pk)
+        try:
+            reviews.appeal_decide(appeal=original, upheld=status == AppealStatus.UPHELD, decision=obj.decision,
+                                   actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)

@@ -1,0 +1,292 @@
+"""Templates, cycles, computed metrics, KCI ratings, appraisals and appeals."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from performance.org.models import Role, Staff
+
+
+class Grading(models.TextChoices):
+    THRESHOLDS = "thresholds", _("Fixed thresholds")
+    RANK = "rank", _("By rank")
+    PERCENTILE = "percentile", _("Forced distribution (percent of ranked staff)")
+
+
+class AppraisalTemplate(models.Model):
+    code = models.SlugField(_("code"), max_length=64)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    grading_method = models.CharField(_("grading"), max_length=16, choices=Grading.choices, default=Grading.THRESHOLDS)
+    grades = models.JSONField(_("grades"), default=list, help_text=_("[[bound, grade], …] in order"))
+    min_tickets = models.PositiveIntegerField(_("minimum tickets to be rated"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appraisal template")
+        verbose_name_plural = _("appraisal templates")
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="template_code_version_unique")]
+
+    def __str__(self):
+        return f"{self.code} v{self.version}"
+
+
+class SectionKind(models.TextChoices):
+    KPI = "kpi", _("KPI (measurable)")
+    KCI = "kci", _("KCI (qualitative)")
+
+
+class Section(models.Model):
+    template = models.ForeignKey(AppraisalTemplate, on_delete=models.CASCADE, related_name="sections")
+    code = models.SlugField(_("code"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=8, choices=SectionKind.choices)
+    weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"], name="section_code_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0, weight__lte=100), name="section_weight_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.template} · {self.code}"
+
+
+class Indicator(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="indicators")
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    metric = models.CharField(_("metric"), max_length=64, blank=True, help_text=_("empty for a manager rating"))
+    weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
+    rule = models.CharField(_("scoring rule"), max_length=16, help_text=_("how the raw value becomes a 0–100 score"))
+    params = models.JSONField(_("rule parameters"), default=dict, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "code"], name="indicator_code_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0, weight__lte=100), name="indicator_weight_range"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class CycleState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    CLOSING = "closing", _("Closing")
+    FAILED = "failed", _("Close failed")
+    REVIEW = "review", _("In review")
+    FINALIZED = "finalized", _("Finalized")
+
+
+class AppraisalCycle(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end (exclusive)"))
+    state = models.CharField(_("state"), max_length=16, choices=CycleState.choices, default=CycleState.OPEN)
+    templates = models.ManyToManyField(AppraisalTemplate, verbose_name=_("templates"), related_name="cycles")
+    appeal_days = models.PositiveIntegerField(_("appeal window (days)"), default=7)
+    progress_done = models.PositiveIntegerField(_("members done"), default=0)
+    progress_total = models.PositiveIntegerField(_("members"), default=0)
+    close_run = models.PositiveIntegerField(_("close run"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    closing_started_at = models.DateTimeField(_("close started"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appraisal cycle")
+        verbose_name_plural = _("appraisal cycles")
+        ordering = ["-start", "name"]
+        constraints = [models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="cycle_start_before_end")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def locked(self) -> bool:
+        return self.state == CycleState.FINALIZED
+
+
+class MetricSource(models.TextChoices):
+    COMPUTED = "computed", _("Computed")
+    IMPORTED = "imported", _("Imported")
+
+
+class MemberMetrics(models.Model):
+    """Every computed metric of one member in one cycle, written by the close as one row.
+
+    ``values`` maps a metric code to ``[numerator, denominator]``: counts as JSON integers,
+    amounts and seconds as decimal strings (exact, never floats); the denominator is null
+    for a plain value and 0 for a ratio that is undefined (n/a). One row per member rather
+    than one per metric: a close of 5,000 staff writes and reads back 5,000 rows, not 85,000.
+    Values imported with ``import_data metrics`` are ``MetricValue`` rows.
+    """
+
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="member_metrics",
+                              db_index=False)  # the unique constraint below leads with the cycle
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="member_metrics")
+    values = models.JSONField(_("values"), default=dict)
+
+    class Meta:
+        verbose_name = _("computed metrics")
+        verbose_name_plural = _("computed metrics")
+        constraints = [models.UniqueConstraint(fields=["cycle", "staff"], name="member_metrics_unique")]
+
+
+class MetricValue(models.Model):
+    """An imported metric's value for one member in one cycle; NULL means undefined (n/a).
+
+    Computed metrics live in ``MemberMetrics``; rows with source "computed" are from before it.
+    """
+
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="metric_values")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="metric_values")
+    metric = models.CharField(_("metric"), max_length=64)
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=10, null=True, blank=True)
+    numerator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=MetricSource.choices, default=MetricSource.COMPUTED)
+
+    class Meta:
+        verbose_name = _("metric value")
+        verbose_name_plural = _("metric values")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "staff", "metric"], name="metric_value_unique")
+        ]
+
+
+class KciRating(models.Model):
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="kci_ratings")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="kci_ratings")
+    indicator = models.CharField(_("indicator"), max_length=32)
+    rating = models.DecimalField(_("rating"), max_digits=6, decimal_places=2)
+    comment = models.TextField(_("comment"), blank=True)
+    rated_by = models.ForeignKey(
+        Staff, verbose_name=_("rated by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="kci_ratings_given",
+    )
+    rated_at = models.DateTimeField(_("rated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("KCI rating")
+        verbose_name_plural = _("KCI ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "staff", "indicator"], name="kci_rating_unique"),
+            models.CheckConstraint(condition=Q(rating__gte=0), name="kci_rating_not_negative"),
+        ]
+
+
+class Appraisal(models.Model):
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="appraisals")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="appraisals")
+    template = models.ForeignKey(AppraisalTemplate, on_delete=models.PROTECT, related_name="appraisals")
+    final_score = models.DecimalField(_("final score"), max_digits=6, decimal_places=2, null=True)
+    grade = models.CharField(_("grade"), max_length=32, blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    eligible = models.BooleanField(_("eligible"), default=True)
+    tickets_handled = models.PositiveIntegerField(_("tickets handled"), default=0)
+    override_score = models.DecimalField(_("calibrated score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    override_grade = models.CharField(_("calibrated grade"), max_length=32, blank=True)
+    override_reason = models.TextField(_("calibration note"), blank=True)
+    improvement_plan = models.BooleanField(_("flagged for improvement plan"), default=False)
+    computed_at = models.DateTimeField(_("computed at"), null=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appraisal")
+        verbose_name_plural = _("appraisals")
+        ordering = ["cycle", "rank", "staff__employee_no"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "staff"], name="appraisal_one_per_cycle")]
+
+    def __str__(self):
+        return f"{self.cycle} · {self.staff}"
+
+    def get_absolute_url(self):
+        return reverse("appraisal-detail", args=[self.pk])
+
+    @property
+    def effective_score(self):
+        return self.override_score if self.override_score is not None else self.final_score
+
+    @property
+    def effective_grade(self):
+        return self.override_grade or self.grade
+
+
+class SectionResult(models.Model):
+    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="sections")
+    code = models.CharField(max_length=32)
+    kind = models.CharField(max_length=8, choices=SectionKind.choices)
+    weight = models.DecimalField(max_digits=7, decimal_places=4)
+    effective_weight = models.DecimalField(max_digits=12, decimal_places=6, null=True)
+    score = models.DecimalField(max_digits=10, decimal_places=4, null=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class IndicatorResult(models.Model):
+    """Every figure needed to redo one indicator's arithmetic by hand."""
+
+    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="indicators")
+    section = models.CharField(max_length=32)
+    indicator = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, blank=True)
+    metric = models.CharField(max_length=64, blank=True)
+    raw_value = models.DecimalField(max_digits=24, decimal_places=10, null=True)
+    rule = models.CharField(max_length=16)
+    params = models.JSONField(default=dict)
+    score = models.DecimalField(max_digits=10, decimal_places=4, null=True)
+    weight = models.DecimalField(max_digits=7, decimal_places=4)
+    effective_weight = models.DecimalField(
+        max_digits=12, decimal_places=8, null=True, help_text="share of the final score, 0–1"
+    )
+    contribution = models.DecimalField(max_digits=12, decimal_places=6, null=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Appeal(models.Model):
+    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="appeals")
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN)
+    decision = models.TextField(_("decision"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-created_at"]

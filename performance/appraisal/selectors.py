@@ -1,0 +1,118 @@
+"""Reads, built once and reused by views, admin, exports and tasks."""
+
+from decimal import Decimal
+
+from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+
+from performance.common.formatting import normalized
+from performance.common.windows import window_bounds
+from performance.org.models import Staff
+from performance.org.selectors import visible_staff
+from performance.records.models import Ticket
+
+from . import hooks, rules
+from .models import Appraisal, AppraisalCycle, Indicator, IndicatorResult, KciRating
+
+
+def appraisal_list(*, cycle=None, viewer=None):
+    """Appraisals with their member, team, template and cycle; of one cycle, or those ``viewer`` may see."""
+    qs = Appraisal.objects.select_related("staff__team", "template", "cycle")
+    if cycle is not None:
+        qs = qs.filter(cycle=cycle)
+    if viewer is not None:
+        qs = qs.filter(staff__in=visible_staff(viewer=viewer))
+    return qs
+
+
+def appraisal_with_breakdown(qs):
+    """``qs`` with each appraisal's section and indicator results, in order."""
+    return qs.prefetch_related(
+        "sections",
+        Prefetch("indicators", queryset=IndicatorResult.objects.order_by("position")),
+    )
+
+
+def metric_count_sum(code: str, part: int):
+    """Sum over members, in SQL, of a counted metric's numerator (part 0) or denominator (part 1).
+
+    Reads ``MemberMetrics.values[code][part]``; only for metrics whose parts are counts.
+    """
+    return Sum(Cast(KeyTextTransform(str(part), KeyTransform(code, "values")), BigIntegerField()))
+
+
+def cycle_members(*, cycle: AppraisalCycle, roles) -> list[tuple[int, str, str]]:
+    """(id, employee_no, role) of active staff in these roles, plus inactive ones with tickets in the window."""
+    start, end = window_bounds(cycle.start, cycle.end)
+    worked = Ticket.objects.filter(staff_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
+    return list(
+        Staff.objects.filter(role__in=list(roles))
+        .filter(Q(active=True) | Q(Exists(worked)))
+        .order_by("employee_no")
+        .values_list("id", "employee_no", "role")
+    )
+
+
+def cycle_roles(*, cycle: AppraisalCycle) -> set[str]:
+    """The roles closed in the cycle: its templates' and any another app pays (commission plans)."""
+    roles = set(cycle.templates.values_list("role", flat=True))
+    for hook in hooks.member_roles:
+        roles |= set(hook(cycle=cycle))
+    return roles
+
+
+def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
+    """Per role, the manager-rated (KCI) items of the template its members are appraised on in the cycle."""
+    out: dict[str, list[Indicator]] = {}
+    for template in cycle.templates.prefetch_related("sections__indicators").order_by("code", "-version"):
+        if template.role not in out:
+            out[template.role] = [ind for section in template.sections.all() for ind in section.indicators.all()
+                                  if rules.get(ind.rule).source == "rating"]
+    return out
+
+
+def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, str]]:
+    """(member, item code) pairs still without a manager rating (among ``staff`` if given)."""
+    items = kci_items(cycle=cycle)
+    if not items:
+        return []
+    members = Staff.objects.filter(role__in=items.keys(), active=True).select_related("team", "manager")
+    ratings = KciRating.objects.filter(cycle=cycle)
+    if staff is not None:
+        members = members.filter(pk__in=staff.values("pk"))
+        ratings = ratings.filter(staff__in=staff.values("pk"))
+    rated = set(ratings.values_list("staff_id", "indicator"))
+    return [(member, item.code) for member in members for item in items[member.role]
+            if (member.pk, item.code) not in rated]
+
+
+def results_table(*, cycle: AppraisalCycle):
+    """(header, rows) for the results export: contract columns, then per indicator value and score."""
+    indicator_cols = []
+    for template in cycle.templates.prefetch_related("sections__indicators").order_by("code"):
+        for section in template.sections.all():
+            for ind in section.indicators.all():
+                key = f"{section.code}.{ind.code}"
+                if key not in indicator_cols:
+                    indicator_cols.append(key)
+    header = ["employee_no", "name", "template", "final_score", "grade", "rank", "eligible",
+              "calibrated_score", "calibrated_grade", "team", "tickets_handled"]
+    for key in indicator_cols:
+        header += [f"{key}.value", f"{key}.score"]
+    qs = appraisal_with_breakdown(
+        Appraisal.objects.filter(cycle=cycle).select_related("staff__team", "template").order_by("staff__employee_no")
+    )
+
+    def rows():
+        for a in qs.iterator(chunk_size=1000):
+            by_key = {f"{i.section}.{i.indicator}": i for i in a.indicators.all()}
+            row = [a.staff.employee_no, a.staff.name, a.template.code, a.final_score, a.grade, a.rank, a.eligible,
+                   a.override_score, a.override_grade, a.staff.team.name, a.tickets_handled]
+            for key in indicator_cols:
+                i = by_key.get(key)
+                row += [normalized(i.raw_value) if i else None,
+                        None if i is None or i.score is None else i.score.quantize(Decimal("0.01"))]
+            yield row
+
+    return header, rows()

@@ -1,0 +1,50 @@
+"""Writing tables to CSV (UTF-8 with BOM, so Excel opens it cleanly) or XLSX, streamed."""
+
+import csv
+import datetime
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.utils import timezone
+from openpyxl import Workbook
+
+from .formatting import cell
+
+
+def choose_format(path, fmt: str | None) -> str:
+    fmt = (fmt or Path(path).suffix.lstrip(".") or "csv").lower()
+    if fmt not in ("csv", "xlsx"):
+        raise CommandError(f"unknown format {fmt!r}: use csv or xlsx")
+    return fmt
+
+
+def write_table(path, header: list[str], rows, fmt: str = "csv", totals: list | None = None) -> int:
+    """Write header + rows; returns the number of data rows. ``totals`` adds a last XLSX row."""
+    count = 0
+    if fmt == "xlsx":
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet()
+        ws.append(header)
+        for row in rows:
+            ws.append([_xlsx(v) for v in row])
+            count += 1
+        if totals is not None:
+            ws.append([_xlsx(v) for v in totals])
+        wb.save(path)
+        return count
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([cell(v) for v in row])
+            count += 1
+    return count
+
+
+def _xlsx(value):
+    """Amounts stay exact text-free numbers in XLSX; times become local naive (Excel has no zones)."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, bool) or value is None:
+        return cell(value)
+    return value

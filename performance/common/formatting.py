@@ -1,0 +1,68 @@
+"""Numbers and values as text: for the contract's export cells and for people.
+
+Every money or number format in the product is one of these functions.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .money import round_money
+
+
+def money_text(value) -> str:
+    """An amount with exactly two places; empty for none.
+
+    >>> money_text(Decimal("12.5")), money_text(None), money_text(Decimal("-0.00"))
+    ('12.50', '', '-0.00')
+    """
+    return "" if value is None else format(round_money(Decimal(value)), "f")
+
+
+def normalized(value: Decimal | None) -> Decimal | None:
+    """A stored value without trailing zeros, still a number (XLSX keeps it numeric).
+
+    >>> normalized(Decimal("0.8400000000")), normalized(Decimal("5.0000000000")), normalized(None)
+    (Decimal('0.84'), Decimal('5'), None)
+    """
+    if value is None:
+        return None
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
+def decimal_text(value) -> str:
+    """A stored rate, factor or raw value without trailing zeros: 0.10000000 → 0.1, 80.0000 → 80.
+
+    >>> decimal_text(Decimal("0.10000000")), decimal_text(Decimal("80.0000")), decimal_text(None)
+    ('0.1', '80', '')
+    """
+    if value in (None, ""):
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def multiplier_text(value) -> str:
+    """A payout multiplier as the contract exports it: no trailing zeros, at least one decimal.
+
+    >>> multiplier_text(Decimal("1.00000000")), multiplier_text(Decimal("0.64000000"))
+    ('1.0', '0.64')
+    """
+    text = decimal_text(value)
+    return text if "." in text else text + ".0"
+
+
+def cell(value):
+    """A value in the contract's file formats: ISO 8601 times in TIME_ZONE, true/false, empty for n/a."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value

@@ -1,0 +1,19 @@
+"""Where admin pages find the import kind of their model, without importing the ingest room.
+
+The ingest room sits above the rooms whose models it writes, so their admin classes cannot
+import it; it registers each kind's django-import-export resource here instead (when
+``performance.ingest.kinds`` is imported, which the app config does on start-up).
+"""
+
+_RESOURCES: dict[str, type] = {}
+
+
+def register(kind: str, resource_class: type) -> None:
+    _RESOURCES[kind] = resource_class
+
+
+def resource_class(kind: str) -> type:
+    try:
+        return _RESOURCES[kind]
+    except KeyError:
+        raise LookupError(f"no import kind {kind!r} is registered; known: {', '.join(sorted(_RESOURCES))}") from None

@@ -1,0 +1,56 @@
+"""Tickets: staged by COPY, checked in SQL, upserted by external_id."""
+
+from django.utils.translation import gettext as _
+
+from performance.org.selectors import employee_ids
+from performance.records.models import Channel, Ticket, TicketKind
+
+from ..locks import LockedWindows
+from ..parsers import parse_bool, parse_choice, parse_datetime, parse_int, parse_str
+from ..schema import Column, ErrorLog, Schema
+from ..staging import Staging
+from .base import Imported, register, resolve_employee
+
+SCHEMA = Schema(
+    Column("external_id", parse_str(64), required=True),
+    Column("employee_no", parse_str(32), required=True, export="staff__employee_no"),
+    Column("kind", parse_choice(TicketKind.values), default=TicketKind.SUPPORT.value),
+    Column("channel", parse_choice(Channel.values), default=Channel.CHAT.value),
+    Column("customer_id", parse_str(64), default=""),
+    Column("created_at", parse_datetime, required=True),
+    Column("first_response_at", parse_datetime),
+    Column("avg_response_seconds", parse_int(0)),
+    Column("resolved_at", parse_datetime),
+    Column("reopened", parse_bool, default=False),
+    Column("rating", parse_int(1, 5)),
+)
+FIELDS = ["external_id", "staff", "kind", "channel", "customer_id", "created_at", "first_response_at",
+          "avg_response_seconds", "resolved_at", "reopened", "rating"]
+
+
+@register("tickets", model=Ticket, schema=SCHEMA, key=("external_id",), table=Ticket._meta.db_table)
+def import_tickets(header, rows) -> Imported:
+    index = SCHEMA.check_header(header)
+    errors, staff, locked = ErrorLog(), employee_ids(), LockedWindows()
+    with Staging(Ticket, FIELDS) as stage:
+        for number, values in rows:
+            r = SCHEMA.parse(number, values, index, errors)
+            if r is None:
+                continue
+            sid = resolve_employee(staff, number, "employee_no", r["employee_no"], errors)
+            for col in ("first_response_at", "resolved_at"):
+                if r[col] is not None and r[col] < r["created_at"]:
+                    errors.add(number, col, _("is before created_at"))
+            locked.check(number, "created_at", r["created_at"], errors)
+            if errors.total or sid is None:
+                continue
+            stage.write(number, [r["external_id"], sid, r["kind"], r["channel"], r["customer_id"], r["created_at"],
+                                 r["first_response_at"], r["avg_response_seconds"], r["resolved_at"], r["reopened"],
+                                 r["rating"]])
+        stage.finish_writes()
+        errors.raise_if_any()
+        stage.duplicates("external_id", errors, "external_id")
+        errors.raise_if_any()
+        locked.check_existing(stage, Ticket._meta.db_table, "created_at", errors)
+        created = stage.upsert("external_id")
+        return Imported(rows=stage.count, created=created)

@@ -1,0 +1,130 @@
+"""Cell parsers: each takes a non-empty cell (text from CSV, a typed value from XLSX) and returns
+its value or raises ValueError with a reason that names the value."""
+
+import datetime
+import functools
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+
+def text(v) -> str:
+    """A cell as stripped text; a whole number from XLSX (5.0) as 5."""
+    if v.__class__ is str:
+        return v.strip()
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def parse_datetime(v) -> datetime.datetime:
+    """ISO 8601 (a space or T between date and time); without an offset it is in TIME_ZONE."""
+    if isinstance(v, datetime.datetime):
+        dt = v
+    else:
+        s = text(v)
+        try:
+            dt = _fromisoformat(s)
+        except ValueError:
+            raise ValueError(_("%(v)r is not an ISO 8601 date-time") % {"v": s}) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=_zone(settings.TIME_ZONE))
+    return dt
+
+
+_fromisoformat = datetime.datetime.fromisoformat
+
+
+def parse_date(v) -> datetime.date:
+    if isinstance(v, datetime.datetime):
+        return v.date()
+    if isinstance(v, datetime.date):
+        return v
+    try:
+        return datetime.date.fromisoformat(text(v))
+    except ValueError:
+        raise ValueError(_("%(v)r is not an ISO 8601 date (YYYY-MM-DD)") % {"v": text(v)}) from None
+
+
+def parse_money(v) -> Decimal:
+    """A non-negative amount with at most two decimals; XLSX floats are read via str()."""
+    try:
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise ValueError(_("%(v)r is not an amount") % {"v": v}) from None
+    if not d.is_finite():
+        raise ValueError(_("%(v)r is not an amount") % {"v": v})
+    if d < 0:
+        raise ValueError(_("an amount cannot be negative"))
+    if d != d.quantize(Decimal("0.01")):
+        raise ValueError(_("%(v)s has more than two decimal places") % {"v": d})
+    return d.quantize(Decimal("0.01"))
+
+
+def parse_decimal(v) -> Decimal:
+    try:
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise ValueError(_("%(v)r is not a number") % {"v": v}) from None
+    if not d.is_finite():
+        raise ValueError(_("%(v)r is not a number") % {"v": v})
+    return d
+
+
+TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
+
+
+def parse_bool(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = text(v).lower()
+    if s in TRUE:
+        return True
+    if s in FALSE:
+        return False
+    raise ValueError(_("%(v)r is not true/false") % {"v": text(v)})
+
+
+def parse_int(low=None, high=None):
+    def parse(v):
+        s = text(v)
+        try:
+            n = int(s)
+        except ValueError:
+            raise ValueError(_("%(v)r is not a whole number") % {"v": s}) from None
+        if (low is not None and n < low) or (high is not None and n > high):
+            if high is None:
+                raise ValueError(_("%(n)s must be at least %(low)s") % {"n": n, "low": low})
+            raise ValueError(_("%(n)s is outside %(low)s–%(high)s") % {"n": n, "low": low, "high": high})
+        return n
+
+    return parse
+
+
+def parse_choice(choices):
+    values = {c.lower(): c for c in choices}
+
+    def parse(v):
+        s = text(v).lower()
+        if s not in values:
+            raise ValueError(_("%(v)r is not one of %(choices)s") % {"v": text(v), "choices": ", ".join(choices)})
+        return values[s]
+
+    return parse
+
+
+def parse_str(max_length):
+    def parse(v):
+        s = text(v)
+        if len(s) > max_length:
+            raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
+        return s
+
+    return parse

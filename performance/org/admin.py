@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from performance.common.admin import ImportDoor
+
+from . import services
+from .models import Staff, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "member_count"]
+    search_fields = ["name"]
+    list_select_related = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("members"))
+
+    @admin.display(description=_("members"), ordering="n")
+    def member_count(self, obj):
+        return obj.n
+
+
+class MoveTeamForm(admin.helpers.ActionForm):
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, label=_("team"))
+
+
+@admin.register(Staff)
+class StaffAdmin(ImportDoor, SimpleHistoryAdmin):
+    import_kind = "staff"
+    list_display = ["employee_no", "name", "team", "role", "manager", "active", "hired_on"]
+    list_filter = ["role", "active", "team"]
+    search_fields = ["=employee_no", "^name", "^email"]
+    list_select_related = ["team", "manager"]
+    autocomplete_fields = ["manager", "user"]
+    action_form = MoveTeamForm
+    actions = ["activate", "deactivate", "move_team"]
+
+    @admin.action(description=_("Activate selected staff"))
+    def activate(self, request, queryset):
+        self._update(request, queryset, active=True)
+
+    @admin.action(description=_("Deactivate selected staff"))
+    def deactivate(self, request, queryset):
+        self._update(request, queryset, active=False)
+
+    @admin.action(description=_("Move selected staff to the chosen team"))
+    def move_team(self, request, queryset):
+        team = Team.objects.filter(pk=request.POST.get("team")).first()
+        if team is None:
+            self.message_user(request, _("Choose a team first."), messages.ERROR)
+            return
+        self._update(request, queryset, team=team)
+
+    def _update(self, request, queryset, **values):
+        n = services.staff_update_many(staff=queryset, actor=request.user, **values)
+        self.message_user(request, _("%(n)d staff updated.") % {"n": n})

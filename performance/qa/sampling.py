@@ -1,0 +1,151 @@
+"""Reproducible QA sampling: about 5% of each agent's tickets, the small ones pooled."""
+
+import datetime
+import hashlib
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Func, IntegerField, Q, Value, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from performance.common.bulk import copy_insert
+from performance.common.numbers import frac
+from performance.common.windows import window_bounds
+from performance.org.models import Staff
+from performance.records.models import Ticket
+
+from .models import Inspection, InspectionStatus, Scorecard
+
+
+def qa_hash(seed_prefix: str, external_id: str) -> int:
+    """A ticket's sampling key: the first 60 bits of md5(seed + ":" + external id).
+
+    The same number PostgreSQL computes in ``QaHash``; SQLite, which has no md5, calls this.
+    ``seed_prefix`` is the seed followed by ":".
+    """
+    return int(hashlib.md5(f"{seed_prefix}{external_id}".encode()).hexdigest()[:15], 16)
+
+
+class QaHash(Func):
+    """A reproducible pseudo-random key per ticket: md5 of seed and external id, as an integer."""
+
+    output_field = IntegerField()
+
+    def __init__(self, seed: str):
+        super().__init__(Value(f"{seed}:"), F("external_id"))
+
+    def as_sql(self, compiler, conn, **extra):
+        seed_sql, seed_params = compiler.compile(self.source_expressions[0])
+        ext_sql, ext_params = compiler.compile(self.source_expressions[1])
+        if conn.vendor == "postgresql":
+            sql = f"('x' || substr(md5({seed_sql} || {ext_sql}), 1, 15))::bit(60)::bigint"
+        else:
+            conn.ensure_connection()  # cheap, so on every compile
+            conn.connection.create_function("qa_hash", 2, qa_hash, deterministic=True)
+            sql = f"qa_hash({seed_sql}, {ext_sql})"
+        return sql, (*seed_params, *ext_params)
+
+
+def sample_size(n: int, rate: Fraction) -> int:
+    """round half-up of n × rate, done in integers."""
+    return int((2 * n * rate.numerator + rate.denominator) // (2 * rate.denominator))
+
+
+def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None) -> dict:
+    """Draw the sample of tickets created in [start, end). Running it again adds nothing.
+
+    Each agent gets round(n × rate) of their tickets, at least one; agents whose share
+    rounds to zero are pooled and sampled together at the same rate (at least one ticket),
+    taking one ticket per pooled agent in hash order so the pool's picks spread over agents.
+    Which tickets: the lowest md5(seed, external_id), so a draw is reproducible.
+    """
+    conf = settings.QA
+    rate = frac(rate if rate is not None else conf["SAMPLE_RATE"])
+    if not 0 < rate <= 1:
+        raise ValidationError(_("The sampling rate must lie within 0–1."))
+    seed = str(seed if seed is not None else conf["SEED"])
+    s, e = window_bounds(start, end)
+    tickets = Ticket.objects.filter(created_at__gte=s, created_at__lt=e)
+    if conf.get("CHANNELS"):
+        tickets = tickets.filter(channel__in=conf["CHANNELS"])
+    if conf.get("KINDS"):
+        tickets = tickets.filter(kind__in=conf["KINDS"])
+    counts = dict(tickets.values("staff_id").annotate(n=Count("id")).order_by().values_list("staff_id", "n"))
+    pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
+    own = {sid for sid in counts if sid not in pooled}
+
+    ranked = tickets.annotate(
+        h=QaHash(seed),
+        rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[QaHash(seed).asc(), F("id").asc()]),
+    )
+    chosen = []
+    if own:
+        # per agent: the first max(1, round(n × rate)) tickets in hash order
+        max_k = max(sample_size(counts[sid], rate) for sid in own)
+        rows = ranked.filter(staff_id__in=own, rn__lte=max_k).values_list("id", "staff_id", "rn")
+        chosen += [(tid, sid) for tid, sid, rn in rows if rn <= max(1, sample_size(counts[sid], rate))]
+    pool_picks = []
+    if pooled:
+        k = max(1, sample_size(sum(counts[sid] for sid in pooled), rate))
+        firsts = ranked.filter(staff_id__in=pooled, rn=1).values_list("id", "staff_id", "h")
+        pool_picks = [(tid, sid) for tid, sid, _h in sorted(firsts, key=lambda r: (r[2], r[0]))[:k]]
+    extra = Q()
+    if conf.get("ALWAYS_INCLUDE_LOW_RATING"):
+        extra |= Q(rating__lte=conf["ALWAYS_INCLUDE_LOW_RATING"])
+    if conf.get("ALWAYS_INCLUDE_REOPENED"):
+        extra |= Q(reopened=True)
+    always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
+    return _create_inspections(chosen, pool_picks, always, start, end, seed)
+
+
+def _qa_inspectors() -> list[int]:
+    return list(Staff.objects.filter(user__groups__name="QA", active=True).order_by("employee_no")
+                .values_list("id", flat=True))
+
+
+@transaction.atomic
+def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed) -> dict:
+    picks = {tid: (sid, False) for tid, sid in chosen}
+    picks.update({tid: (sid, True) for tid, sid in pool_picks})
+    for tid, sid in always:
+        picks.setdefault(tid, (sid, False))
+    existing = set(Inspection.objects.filter(ticket_id__in=list(picks)).values_list("ticket_id", flat=True))
+    new_ids = sorted(t for t in picks if t not in existing)
+    scorecard = Scorecard.objects.filter(active=True).order_by("code", "-version").first()
+    if scorecard is None:
+        raise ValidationError(_("No active QA scorecard."))
+    inspectors = _qa_inspectors()
+    now = timezone.now()
+    rows = [
+        (tid, scorecard.pk, _assign(inspectors, i, picks[tid][0]), now, window_start, window_end, picks[tid][1],
+         InspectionStatus.PENDING.value, "", "", "", seed)
+        for i, tid in enumerate(new_ids)
+    ]
+    copy_insert(Inspection, ["ticket_id", "scorecard_id", "inspector_id", "sampled_at", "window_start", "window_end",
+                             "pooled", "status", "root_cause", "dispute_reason", "replaced_reason", "draw_seed"], rows)
+    return {"sampled": len(picks), "created": len(rows), "agents": len({s for s, _p in picks.values()})}
+
+
+def _assign(inspectors, i, agent_id):
+    """Round robin among QA staff, skipping the agent themself."""
+    if not inspectors:
+        return None
+    for step in range(len(inspectors)):
+        candidate = inspectors[(i + step) % len(inspectors)]
+        if candidate != agent_id:
+            return candidate
+    return None
+
+
+def next_in_hash_order(*, inspection, seed: str):
+    """The agent's next ticket in the same window and hash order that has no inspection yet."""
+    ticket = inspection.ticket
+    s, e = window_bounds(inspection.window_start, inspection.window_end)
+    return (
+        Ticket.objects.filter(staff_id=ticket.staff_id, created_at__gte=s, created_at__lt=e, inspection__isnull=True)
+        .annotate(h=QaHash(seed)).order_by("h", "id").first()
+    )

@@ -1,0 +1,101 @@
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from performance.org.access import my_staff, require_groups
+
+from . import selectors, services
+from .models import CalibrationRound, Inspection
+
+
+@login_required
+def qa_queue(request):
+    """An inspector's queue: the next ticket, its facts and the rubric; save and next."""
+    require_groups(request, "QA")
+    me = my_staff(request)
+    pending = selectors.inspection_queue(inspector=me)
+    errors = []
+    calibration = selectors.calibration_pending(inspector=me)
+    if calibration:
+        rnd, ticket = calibration[0]
+        items = list(rnd.scorecard.items.all())
+        if request.method == "POST" and request.POST.get("calibration") == f"{rnd.pk}-{ticket.pk}":
+            try:
+                scores = {i.pk: _item_score(request, i) for i in items}
+                services.calibration_score(round=rnd, ticket=ticket, scores=scores, actor=request.user)
+                messages.success(request, _("Calibration score for %(t)s saved.") % {"t": ticket.external_id})
+                return redirect("qa-queue")
+            except (ValidationError, ArithmeticError) as exc:
+                errors = getattr(exc, "messages", [_("Enter a number.")])
+        return render(request, "performance/qa_queue.html", {
+            "calibration": rnd, "ticket": ticket, "items": items, "errors": errors,
+            "remaining": len(calibration) + pending.count(),
+        })
+    inspection = pending.first()
+    if request.method == "POST" and inspection is not None and request.POST.get("replace") == str(inspection.pk):
+        try:
+            new = services.inspection_replace(inspection=inspection, reason=request.POST.get("replace_reason", ""),
+                                              actor=request.user)
+            messages.success(request, _("%(old)s replaced by %(new)s.") % {
+                "old": inspection.ticket.external_id, "new": new.ticket.external_id if new else "—"})
+            return redirect("qa-queue")
+        except ValidationError as exc:
+            errors = exc.messages
+    elif request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
+        try:
+            scores = {item.pk: _item_score(request, item) for item in inspection.scorecard.items.all()}
+            services.inspection_submit(inspection=inspection, scores=scores,
+                                       root_cause=request.POST.get("root_cause", ""), actor=request.user)
+            messages.success(request, _("Inspection of %(t)s saved.") % {"t": inspection.ticket.external_id})
+            return redirect("qa-queue")
+        except ValidationError as exc:
+            errors = exc.messages
+        except ArithmeticError:
+            errors = [_("Enter a number.")]
+    return render(request, "performance/qa_queue.html", {
+        "inspection": inspection, "remaining": pending.count(), "errors": errors,
+        "items": inspection.scorecard.items.all() if inspection else [],
+    })
+
+
+def _item_score(request, item):
+    raw = request.POST.get(f"item_{item.pk}", "").strip()
+    return None if raw in ("", "na") else Decimal(raw)
+
+
+@login_required
+def qa_dashboard(request):
+    """Pass rate by team, inspector and rubric item; calibration drift between inspectors."""
+    require_groups(request, "QA", "HR")
+    today = timezone.localdate()
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("start", ""))
+        end = datetime.date.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        end = today + datetime.timedelta(days=1)
+        start = end - datetime.timedelta(days=90)
+    rounds = list(CalibrationRound.objects.select_related("scorecard")[:5])
+    return render(request, "performance/qa_dashboard.html", {
+        "start": start, "end": end, **selectors.qa_dashboard(start=start, end=end),
+        "rounds": [(r, selectors.calibration_drift(round=r)) for r in rounds],
+    })
+
+
+@login_required
+@require_POST
+def inspection_dispute(request, pk):
+    me = my_staff(request)
+    inspection = get_object_or_404(Inspection.objects.filter(ticket__staff=me), pk=pk)
+    try:
+        services.inspection_dispute(inspection=inspection, reason=request.POST.get("reason", ""), actor=request.user)
+        messages.success(request, _("Dispute filed: a second inspector will review it."))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    return redirect("my-results")

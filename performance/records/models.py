@@ -1,0 +1,93 @@
+"""Service records: the tickets and orders the metrics are computed from."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from performance.common.money import MONEY_FIELD
+from performance.org.models import Staff
+
+
+class Channel(models.TextChoices):
+    CHAT = "chat", _("Online chat")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    SOCIAL = "social", _("Social media")
+
+
+class TicketKind(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry")
+    SUPPORT = "support", _("Support")
+    AFTERSALES = "aftersales", _("After-sales")
+
+
+class Ticket(models.Model):
+    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="tickets")
+    kind = models.CharField(_("kind"), max_length=16, choices=TicketKind.choices, default=TicketKind.SUPPORT)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.CHAT)
+    customer_id = models.CharField(_("customer"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    avg_response_seconds = models.PositiveIntegerField(_("average response (s)"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    reopened = models.BooleanField(_("reopened"), default=False)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["staff", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="ticket_rating_1_5",
+            )
+        ]
+
+    def __str__(self):
+        return self.external_id
+
+
+class Order(models.Model):
+    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="orders")
+    customer_id = models.CharField(_("customer"), max_length=64, db_index=True)
+    product_category = models.CharField(_("product category"), max_length=64)
+    amount = models.DecimalField(_("amount"), **MONEY_FIELD)
+    ordered_at = models.DateTimeField(_("ordered at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("inquiry ticket"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="orders",
+    )
+    is_renewal = models.BooleanField(_("renewal"), default=False)
+    term_end = models.DateField(_("service term ends"), null=True, blank=True)
+    refunded_amount = models.DecimalField(_("refunded amount"), default=0, **MONEY_FIELD)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["staff", "paid_at"]),
+            models.Index(fields=["paid_at"]),
+            models.Index(fields=["refunded_at"]),
+            models.Index(fields=["term_end"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="order_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return self.external_id
