@@ -82,9 +82,8 @@ def main():
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
     url = setup()
     seeded = seed(args, url)
-    from performance.services import cycle_create
-
     from commission.models import CyclePlan
+    from performance.appraisal.services import cycle_create
     from performance.models import AppraisalCycle, Order, Staff, Ticket
 
     cycle = AppraisalCycle.objects.get(name="2026-01")

@@ -20,7 +20,7 @@ def main():
     from django.db import connection
 
     from performance.models import Inspection, Ticket
-    from performance.qa import qa_sample
+    from performance.qa.sampling import qa_sample
 
     total = Ticket.objects.count()
     if total < 100_000:
