@@ -124,7 +124,7 @@ def cycle_payouts_compute(*, cycle: AppraisalCycle, metrics=None) -> None:
         staff_ids = [m[0] for m in members]
         if window == (cycle.start, cycle.end):
             if cycle_metrics is None:
-                cycle_metrics = cycle_metric_map(cycle)
+                cycle_metrics = cycle_metric_map(cycle=cycle)
             version_metrics = cycle_metrics
         else:
             version_metrics = {sid: {k: r.value for k, r in vals.items()} for sid, vals in

@@ -164,7 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "cycles-open-and-close": {
-        "task": "performance.appraisal.tasks.cycles_tick_task",
+        "task": "performance.appraisal.scheduling.cycles_tick_task",
         "schedule": 15 * 60,
     },
     "complaints-mark-breaches": {

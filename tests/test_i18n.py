@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from performance.appraisal.rules import describe as describe_rule
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,5 @@ def test_pages_switch_language_per_session():
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
     assert "登录" in client.get("/login/").content.decode()
     with translation.override("zh-hans"):
-        from performance.appraisal.rules import describe as describe_rule
 
         assert describe_rule("linear", {"floor": 0.5, "target": 0.85}) == "从 50%（0 分）到 85%（100 分）线性计分"

@@ -1,11 +1,14 @@
 """PostgreSQL + Redis + a real Celery worker process (run with DATABASE_URL and CELERY_BROKER_URL set)."""
 
 import datetime
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,9 +16,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from config.celery import app
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Appraisal, AppraisalCycle, CycleState, IndicatorResult, KciRating
-from tests.test_close import make_population
+from tests.factories import make_population
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +36,6 @@ pytestmark = [
 @pytest.fixture
 def worker(tmp_path):
     """A real `celery worker` on the test database: prefork, one child, chunks of one member, each pausing."""
-    from config.celery import app
 
     app.control.purge()
     db = connection.settings_dict
@@ -131,8 +134,6 @@ def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker,
 
 def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):
     """gunicorn serving the site with DEBUG=false, static files through whitenoise, /healthz green."""
-    import socket
-    import urllib.request
 
     db = connection.settings_dict
     env = {
@@ -158,7 +159,6 @@ def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-        import json
 
         assert json.loads(health.read()) == {"status": "ok", "database": "ok", "broker": "ok"}
         login = urllib.request.urlopen(f"{base}/login/", timeout=5).read().decode()

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from performance.common.admin import WeightsFormSet
+from performance.common.admin import BigTableAdmin, ImportDoor, WeightsFormSet
 from performance.common.exporting import write_table
 
 from . import reviews, rules, services
@@ -27,6 +27,8 @@ from .models import (
     Indicator,
     IndicatorResult,
     KciRating,
+    MetricSource,
+    MetricValue,
     Section,
     SectionResult,
 )
@@ -264,7 +266,8 @@ class AppraisalAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(KciRating)
-class KciRatingAdmin(SimpleHistoryAdmin):
+class KciRatingAdmin(ImportDoor, SimpleHistoryAdmin):
+    import_kind = "kci"
     list_display = ["cycle", "staff", "indicator", "rating", "rated_by", "rated_at"]
     list_filter = ["cycle", "indicator", "staff__team"]
     search_fields = ["=staff__employee_no"]
@@ -275,6 +278,21 @@ class KciRatingAdmin(SimpleHistoryAdmin):
         if obj is not None and obj.cycle.locked:
             return False
         return super().has_change_permission(request, obj)
+
+
+@admin.register(MetricValue)
+class MetricValueAdmin(ImportDoor, BigTableAdmin):
+    """Values of metrics computed outside (e.g. a content operator's plays), imported per cycle."""
+
+    import_kind = "metrics"
+    list_display = ["cycle", "staff", "metric", "value", "source"]
+    list_filter = ["cycle", "metric", "source"]
+    search_fields = ["=staff__employee_no", "=metric"]
+    list_select_related = ["cycle", "staff"]
+    raw_id_fields = ["staff"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(source=MetricSource.IMPORTED)
 
 
 @admin.register(Appeal)

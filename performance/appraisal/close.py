@@ -67,7 +67,7 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
     AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
 
-def cycle_metric_map(cycle: AppraisalCycle, staff_ids=None) -> dict[int, StoredMetrics]:
+def cycle_metric_map(*, cycle: AppraisalCycle, staff_ids=None) -> dict[int, StoredMetrics]:
     """Every metric value of a cycle, exact: the computed ones, then imported ones for other codes."""
     computed = MemberMetrics.objects.filter(cycle=cycle)
     imported = MetricValue.objects.filter(cycle=cycle).exclude(metric__in=COMPUTED_METRICS)
@@ -107,7 +107,7 @@ def _score_appraisals(cycle: AppraisalCycle) -> dict[int, StoredMetrics]:
     for template in templates:
         by_role.setdefault(template.role, template)
     members = cycle_members(cycle=cycle, roles=by_role.keys())
-    metrics = cycle_metric_map(cycle)
+    metrics = cycle_metric_map(cycle=cycle)
     ratings: dict[int, dict[str, Fraction]] = {}
     for sid, code, rating in KciRating.objects.filter(cycle=cycle).values_list("staff_id", "indicator", "rating"):
         ratings.setdefault(sid, {})[code] = Fraction(rating)

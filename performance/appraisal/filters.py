@@ -1,7 +1,10 @@
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Appraisal, AppraisalCycle, Role
+from performance.org.models import Role
+
+from .models import Appraisal, AppraisalCycle
 
 
 class AppraisalFilter(django_filters.FilterSet):
@@ -19,6 +22,4 @@ class AppraisalFilter(django_filters.FilterSet):
         fields = ["cycle", "role", "grade"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(staff__employee_no__iexact=value) | Q(staff__name__startswith=value))

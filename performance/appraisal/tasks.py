@@ -8,7 +8,6 @@ import time
 
 from celery import chord, shared_task
 from django.conf import settings
-from django.utils import timezone
 
 RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "retry_backoff_max": 60, "max_retries": 5}
 
@@ -53,10 +52,3 @@ def cycle_close_failed_task(request, exc, traceback, cycle_id: int, run: int) ->
     from .close import mark_failed
 
     mark_failed(cycle_id=cycle_id, run=run, error=f"{type(exc).__name__}: {exc}")
-
-
-@shared_task
-def cycles_tick_task() -> None:
-    from .scheduling import cycles_tick
-
-    cycles_tick(now=timezone.now())

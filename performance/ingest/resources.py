@@ -28,7 +28,7 @@ class CellWidget(widgets.Widget):
 
 
 class KindResource(resources.ModelResource):
-    kind = None  # set by ``kind_resource``
+    import_kind = None  # the Kind, set by ``kind_resource`` (not "kind": a column may be named so)
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
                     collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
@@ -37,7 +37,7 @@ class KindResource(resources.ModelResource):
         result.diff_headers = header
         try:
             with transaction.atomic():
-                imported = self.kind.run(header, numbered(dataset))
+                imported = self.import_kind.run(header, numbered(dataset))
                 if dry_run:
                     transaction.set_rollback(True)
         except ImportFailed as failed:
@@ -59,8 +59,8 @@ class KindResource(resources.ModelResource):
 
 def _field(column) -> fields.Field:
     if callable(column.export):
-        field = fields.Field(column_name=column.name, widget=CellWidget())
-        field.get_value = column.export
+        field = fields.Field(attribute=column.name, column_name=column.name, widget=CellWidget())
+        field.get_value = column.export  # a value computed from the row, e.g. a holiday's kind from ``working``
         return field
     return fields.Field(attribute=column.export or column.name, column_name=column.name, widget=CellWidget())
 
@@ -68,7 +68,7 @@ def _field(column) -> fields.Field:
 def kind_resource(kind) -> type[KindResource]:
     """A resource class for ``kind``: its schema's columns, importing through the kind."""
     attrs = {column.name: _field(column) for column in kind.schema.columns}
-    attrs["kind"] = kind
+    attrs["import_kind"] = kind
     attrs["Meta"] = type("Meta", (), {"model": kind.model, "fields": kind.schema.names,
                                       "export_order": kind.schema.names, "import_id_fields": []})
     return type(f"{kind.name.title()}Resource", (KindResource,), attrs)

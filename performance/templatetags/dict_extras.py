@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from performance.common.formatting import decimal_text
+
 register = template.Library()
 
 
@@ -23,12 +25,4 @@ def grade_label(code):
     return GRADE_LABELS.get(code, code or "—")
 
 
-@register.filter
-def plain_number(value):
-    """A rate or factor without trailing zeros: 0.10000000 → 0.1, 1.20000000 → 1.2."""
-    from decimal import Decimal
-
-    if value in (None, ""):
-        return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+register.filter("plain_number", decimal_text)  # a rate or factor without trailing zeros: 0.10000000 → 0.1

@@ -1,10 +1,12 @@
 """SLA clocks: pure due-time arithmetic, breach marking, closed loop."""
 
+import csv
 import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from performance.models import Complaint
 from performance.sla import breach, clock
@@ -79,9 +81,7 @@ def test_marking_breaches_is_idempotent_and_escalates_to_the_manager():
 
 @pytest.mark.django_db
 def test_export_complaints_flags_and_closed_loop(tmp_path):
-    import csv
 
-    from django.core.management import call_command
 
     ComplaintFactory(external_id="A", received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
                      resolved_at=local(2026, 1, 9, 12), confirmed_at=local(2026, 1, 9, 13),
@@ -114,3 +114,27 @@ def test_paused_time_does_not_count_and_a_running_pause_stops_the_clock():
 def test_is_working():
     assert clock.is_working(local(2026, 1, 12, 9), CAL) and not clock.is_working(local(2026, 1, 12, 18), CAL)
     assert not clock.is_working(local(2026, 1, 10, 12), CAL)
+
+
+@pytest.mark.django_db
+def test_the_breach_rule_reads_the_same_in_python_and_in_sql():
+    # given: every combination of an event before, at or after its due time, or missing, and a due time or none
+    now = local(2026, 1, 10, 12)
+    due = local(2026, 1, 10, 10)
+    events = [None, due - datetime.timedelta(seconds=1), due, due + datetime.timedelta(seconds=1)]
+    dues = [None, due, now + datetime.timedelta(hours=1)]
+    for i, (first, resolved, first_due, resolution_due) in enumerate(
+        (f, r, fd, rd) for f in events for r in events for fd in dues for rd in dues
+    ):
+        ComplaintFactory(external_id=f"B{i:03d}", received_at=local(2026, 1, 10, 8), first_response_at=first,
+                         resolved_at=resolved, first_response_due=first_due, resolution_due=resolution_due)
+    complaints = list(Complaint.objects.all())
+    # when
+    in_sql = set(Complaint.objects.filter(breach.any_breached_q(now)).values_list("pk", flat=True))
+    met_in_sql = set(Complaint.objects.filter(breach.met_q(now)).values_list("pk", flat=True))
+    # then
+    in_python = {c.pk for c in complaints if breach.breached(c.first_response_at, c.first_response_due, now)
+                 or breach.breached(c.resolved_at, c.resolution_due, now)}
+    assert in_sql == in_python
+    assert met_in_sql == {c.pk for c in complaints} - in_python
+    assert len(in_python) not in (0, len(complaints))

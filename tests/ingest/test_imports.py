@@ -1,12 +1,15 @@
 """import_data: all rows or none, errors naming row and column, encodings, XLSX, re-import."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from openpyxl import Workbook
 
-from performance.models import Complaint, Order, Staff, Ticket
+from performance.appraisal.services import cycle_create
+from performance.models import Complaint, KciRating, MetricValue, Order, Staff, Ticket
 from tests.factories import StaffFactory, TicketFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +84,6 @@ def test_gb18030_and_bom_files_are_read(tmp_path):
 
 
 def test_xlsx_orders_read_floats_as_exact_decimals_and_resolve_tickets(tmp_path):
-    from openpyxl import Workbook
 
     StaffFactory(employee_no="E001")
     TicketFactory(external_id="T9")
@@ -146,10 +148,7 @@ def test_at_most_fifty_errors_are_listed_with_a_count_of_the_rest(tmp_path):
 
 
 def test_kci_and_metrics_import(tmp_path, agent_template):
-    import datetime
 
-    from performance.appraisal.services import cycle_create
-    from performance.models import KciRating, MetricValue
 
     StaffFactory(employee_no="E001")
     cycle_create(name="2026-01", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))

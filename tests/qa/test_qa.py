@@ -1,14 +1,16 @@
 """QA sampling: rate, reproducibility, at least one per agent, pooling, no self-inspection."""
 
 import datetime
+from fractions import Fraction
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from performance.models import Inspection, Ticket
-from performance.qa.sampling import qa_sample, sample_size
-from performance.qa.services import inspection_dispute, inspection_submit
+from performance.models import CalibrationRound, Inspection, Scorecard, Ticket
+from performance.qa.sampling import qa_hash, qa_sample, sample_size
+from performance.qa.selectors import calibration_drift, calibration_pending
+from performance.qa.services import calibration_score, inspection_dispute, inspection_submit
 from tests.factories import StaffFactory, TicketFactory, UserFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,6 @@ def tickets_for(member, n, prefix):
 
 
 def test_sample_size_rounds_half_up_in_integers():
-    from fractions import Fraction
 
     assert [sample_size(n, Fraction(1, 20)) for n in (9, 10, 29, 30, 100)] == [0, 1, 1, 2, 5]
 
@@ -115,9 +116,6 @@ def test_qa_sample_command_and_export(tmp_path):
 
 
 def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
-    from performance.models import CalibrationRound, Scorecard
-    from performance.qa.selectors import calibration_drift, calibration_pending
-    from performance.qa.services import calibration_score
 
     strict, lenient, middle = (StaffFactory(employee_no=f"Q{i}", name=n) for i, n in enumerate(["严", "宽", "中"]))
     TicketFactory(external_id="CAL1", created_at=local(2026, 1, 6, 10))
@@ -151,7 +149,6 @@ def test_an_inspector_replaces_a_ticket_that_cannot_be_judged_by_the_same_rule(c
     live = Inspection.objects.exclude(status="replaced")
     assert live.count() == 2 and first.ticket_id not in live.values_list("ticket_id", flat=True)
     # the replacement is the agent's next ticket in the same hash order, inside the same window
-    from performance.qa.sampling import qa_hash
 
     order = sorted(Ticket.objects.filter(staff=agent), key=lambda t: (qa_hash("r:", t.external_id), t.pk))
     assert set(live.values_list("ticket__external_id", flat=True)) == {t.external_id for t in order[1:3]}

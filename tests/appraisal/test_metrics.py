@@ -11,8 +11,7 @@ from performance.appraisal.close import cycle_metric_map
 from performance.appraisal.metrics import COMPUTED_METRICS, compute_metrics
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Inspection, InspectionStatus, MemberMetrics, Scorecard
-from tests.conftest import PLAN
-from tests.factories import ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, local
+from tests.factories import PLAN, ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +122,6 @@ def test_the_close_stores_every_metric_exactly_in_one_row_per_member(world, agen
     assert stored["refund_rate"] == [0, 0]  # undefined: denominator 0
     assert MemberMetrics.objects.get(cycle=cycle, staff=seller).values["sales_amount"] == ["1600.000000", None]
     computed = compute_metrics([agent.pk, seller.pk], JAN, FEB, now=cycle.closing_started_at)
-    read_back = cycle_metric_map(cycle)
+    read_back = cycle_metric_map(cycle=cycle)
     for sid in (agent.pk, seller.pk):
         assert read_back[sid] == {code: r.value for code, r in computed[sid].items()}
