@@ -30,9 +30,24 @@ def seed(args, url):
         return None
     reset_database(url)
     run_child(["migrate"])
-    seconds, _peak = run_child(["seed_demo", "--staff", str(args.staff), "--days", "31", "--anchor", ANCHOR,
-                                "--tickets-per-day", str(args.tickets_per_day), "--no-close", "--seed", "5",
-                                "--sales-orders-per-day", str(args.sales_orders_per_day)])
+    seconds, _peak = run_child(
+        [
+            "seed_demo",
+            "--staff",
+            str(args.staff),
+            "--days",
+            "31",
+            "--anchor",
+            ANCHOR,
+            "--tickets-per-day",
+            str(args.tickets_per_day),
+            "--no-close",
+            "--seed",
+            "5",
+            "--sales-orders-per-day",
+            str(args.sales_orders_per_day),
+        ]
+    )
     return seconds
 
 
@@ -87,8 +102,10 @@ def main():
     from performance.models import AppraisalCycle, Order, Staff, Ticket
 
     cycle = AppraisalCycle.objects.get(name="2026-01")
-    print(f"close on PostgreSQL: {Staff.objects.count():,} staff, {Ticket.objects.count():,} tickets, "
-          f"{Order.objects.count():,} orders")
+    print(
+        f"close on PostgreSQL: {Staff.objects.count():,} staff, {Ticket.objects.count():,} tickets, "
+        f"{Order.objects.count():,} orders"
+    )
     if seeded:
         line("seed_demo (not part of the close)", seeded, "s")
     AppraisalCycle.objects.filter(name="bench-appraisal").delete()

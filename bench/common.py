@@ -85,8 +85,14 @@ def run_command(args: list[str], env_extra: dict | None = None) -> tuple[float, 
     with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
         code = MEASURE.replace("sys.argv_peak", repr(peak_file.name))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, "-", *args], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-c", code, "-", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = time.perf_counter() - start
         peak_kb, command_seconds = Path(peak_file.name).read_text().split()
     return seconds, float(command_seconds), int(peak_kb) / 1024

@@ -23,14 +23,38 @@ def generate(path: Path, rows: int, staff: int, seed: int = 1):
     start = datetime.datetime(2026, 1, 1, 8)  # noqa: DTZ001 - naive on purpose: read in TIME_ZONE
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["external_id", "employee_no", "kind", "channel", "customer_id", "created_at",
-                    "first_response_at", "avg_response_seconds", "resolved_at", "reopened", "rating"])
+        w.writerow(
+            [
+                "external_id",
+                "employee_no",
+                "kind",
+                "channel",
+                "customer_id",
+                "created_at",
+                "first_response_at",
+                "avg_response_seconds",
+                "resolved_at",
+                "reopened",
+                "rating",
+            ]
+        )
         for i in range(rows):
             created = start + datetime.timedelta(seconds=i * 2)
-            w.writerow([f"T{i:09d}", f"B{rng.randrange(staff):05d}", "support", "chat", f"C{rng.randrange(99999)}",
-                        created.isoformat(sep=" "), (created + datetime.timedelta(seconds=rng.randint(5, 300))).isoformat(sep=" "),
-                        rng.randint(20, 400), (created + datetime.timedelta(minutes=rng.randint(2, 90))).isoformat(sep=" "),
-                        "false", rng.choice(["", "5", "4", "3"])])
+            w.writerow(
+                [
+                    f"T{i:09d}",
+                    f"B{rng.randrange(staff):05d}",
+                    "support",
+                    "chat",
+                    f"C{rng.randrange(99999)}",
+                    created.isoformat(sep=" "),
+                    (created + datetime.timedelta(seconds=rng.randint(5, 300))).isoformat(sep=" "),
+                    rng.randint(20, 400),
+                    (created + datetime.timedelta(minutes=rng.randint(2, 90))).isoformat(sep=" "),
+                    "false",
+                    rng.choice(["", "5", "4", "3"]),
+                ]
+            )
 
 
 def main():
@@ -48,8 +72,9 @@ def main():
     from performance.models import Staff, Team
 
     team = Team.objects.create(name="Bench")
-    Staff.objects.bulk_create(Staff(employee_no=f"B{i:05d}", name=f"B{i}", team=team, role="agent")
-                              for i in range(args.staff))
+    Staff.objects.bulk_create(
+        Staff(employee_no=f"B{i:05d}", name=f"B{i}", team=team, role="agent") for i in range(args.staff)
+    )
     tmp = Path(tempfile.mkdtemp())
     big, small = tmp / "tickets.csv", tmp / "slice.csv"
     generate(big, args.rows, args.staff)
@@ -72,9 +97,11 @@ def main():
 
     # 2. the floor: bare COPY of the same file into an index-less table
     with connection.cursor() as cur:
-        cur.execute("CREATE UNLOGGED TABLE IF NOT EXISTS bench_copy (external_id text, employee_no text, kind text, "
-                    "channel text, customer_id text, created_at timestamptz, first_response_at timestamptz, "
-                    "avg_response_seconds int, resolved_at timestamptz, reopened boolean, rating text)")
+        cur.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS bench_copy (external_id text, employee_no text, kind text, "
+            "channel text, customer_id text, created_at timestamptz, first_response_at timestamptz, "
+            "avg_response_seconds int, resolved_at timestamptz, reopened boolean, rating text)"
+        )
         cur.execute("TRUNCATE bench_copy")
         start = time.perf_counter()
         with cur.cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, big.open("rb") as fh:
@@ -97,8 +124,9 @@ def main():
         cur.execute("TRUNCATE performance_ticket CASCADE")
     dataset = tablib.Dataset().load(small.read_text(encoding="utf-8"), format="csv")
     start = time.perf_counter()
-    result = TicketResource().import_data(dataset, dry_run=False, use_transactions=True,
-                                          rollback_on_validation_errors=True)
+    result = TicketResource().import_data(
+        dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True
+    )
     iex_s = time.perf_counter() - start
     assert not result.has_errors() and not result.has_validation_errors()
     iex = args.slice / iex_s

@@ -26,19 +26,24 @@ def main():
     if total < 100_000:
         sys.exit("seed the bench database first: .venv/bin/python bench/close_bench.py")
     start, end = datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)
-    in_window = Ticket.objects.filter(created_at__gte="2026-01-01T00:00:00+08:00",
-                                      created_at__lt="2026-02-01T00:00:00+08:00").count()
+    in_window = Ticket.objects.filter(
+        created_at__gte="2026-01-01T00:00:00+08:00", created_at__lt="2026-02-01T00:00:00+08:00"
+    ).count()
     print(f"QA sampling on PostgreSQL: {in_window:,} tickets in the window ({total:,} in all)")
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("SELECT staff_id, count(*) FROM performance_ticket WHERE created_at >= %s AND created_at < %s "
-                    "GROUP BY staff_id", ["2026-01-01T00:00:00+08:00", "2026-02-01T00:00:00+08:00"])
+        cur.execute(
+            "SELECT staff_id, count(*) FROM performance_ticket WHERE created_at >= %s AND created_at < %s "
+            "GROUP BY staff_id",
+            ["2026-01-01T00:00:00+08:00", "2026-02-01T00:00:00+08:00"],
+        )
         cur.fetchall()
     floor = time.perf_counter() - t0
     line("floor: bare count per agent over the window", floor, "s")
     Inspection.objects.filter(window_start="2026-01-01").delete()
-    Inspection.objects.filter(ticket__created_at__gte="2026-01-01T00:00:00+08:00",
-                              ticket__created_at__lt="2026-02-01T00:00:00+08:00").delete()
+    Inspection.objects.filter(
+        ticket__created_at__gte="2026-01-01T00:00:00+08:00", ticket__created_at__lt="2026-02-01T00:00:00+08:00"
+    ).delete()
     t0 = time.perf_counter()
     result = qa_sample(start=start, end=end, seed="bench")
     first = time.perf_counter() - t0

@@ -53,9 +53,24 @@ class PlanRateInline(admin.TabularInline):
 class PlanVersionForm(forms.ModelForm):
     class Meta:
         model = PlanVersion
-        fields = ["plan", "version", "effective_from", "roles", "period", "rate_min", "rate_max", "default_rate",
-                  "high_value_min_amount", "high_value_extra_rate", "modifiers", "tiers", "quota", "pk_bonus",
-                  "clawback_days", "cap"]
+        fields = [
+            "plan",
+            "version",
+            "effective_from",
+            "roles",
+            "period",
+            "rate_min",
+            "rate_max",
+            "default_rate",
+            "high_value_min_amount",
+            "high_value_extra_rate",
+            "modifiers",
+            "tiers",
+            "quota",
+            "pk_bonus",
+            "clawback_days",
+            "cap",
+        ]
 
 
 class RatesWithinBounds(forms.BaseInlineFormSet):
@@ -65,8 +80,10 @@ class RatesWithinBounds(forms.BaseInlineFormSet):
         for form in self.forms:
             rate = form.cleaned_data.get("rate") if form.cleaned_data else None
             if rate is not None and not form.cleaned_data.get("DELETE") and not lo <= rate <= hi:
-                raise ValidationError(_("Rate %(rate)s for %(cat)s lies outside %(lo)s–%(hi)s.")
-                                      % {"rate": rate, "cat": form.cleaned_data.get("category"), "lo": lo, "hi": hi})
+                raise ValidationError(
+                    _("Rate %(rate)s for %(cat)s lies outside %(lo)s–%(hi)s.")
+                    % {"rate": rate, "cat": form.cleaned_data.get("category"), "lo": lo, "hi": hi}
+                )
 
 
 class BoundedRateInline(PlanRateInline):
@@ -114,14 +131,43 @@ class PayoutActionForm(admin.helpers.ActionForm):
 @admin.register(Payout)
 class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
     resource_classes = [PayoutResource]
-    list_display = ["staff", "cycle", "plan", "gross", "multiplier", "commission", "clawback", "carried_balance",
-                    "total", "status"]
+    list_display = [
+        "staff",
+        "cycle",
+        "plan",
+        "gross",
+        "multiplier",
+        "commission",
+        "clawback",
+        "carried_balance",
+        "total",
+        "status",
+    ]
     list_filter = ["cycle", "status", "plan", "staff__team"]
     search_fields = ["=staff__employee_no", "^staff__name"]
     list_select_related = ["staff", "cycle", "plan"]
-    readonly_fields = ["cycle", "staff", "plan", "plan_version", "gross", "multiplier", "uncapped", "commission",
-                       "clawback", "adjustments", "carried_balance", "total", "carry_forward", "currency", "status",
-                       "hold_reason", "computed_at", "approved_by", "approved_at", "paid_at"]
+    readonly_fields = [
+        "cycle",
+        "staff",
+        "plan",
+        "plan_version",
+        "gross",
+        "multiplier",
+        "uncapped",
+        "commission",
+        "clawback",
+        "adjustments",
+        "carried_balance",
+        "total",
+        "carry_forward",
+        "currency",
+        "status",
+        "hold_reason",
+        "computed_at",
+        "approved_by",
+        "approved_at",
+        "paid_at",
+    ]
     inlines = [PayoutLineInline]
     action_form = PayoutActionForm
     actions = ["approve", "hold", "unlock", "payroll_xlsx", "payroll_csv", "mark_paid"]
@@ -137,8 +183,9 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
             qs = response.context_data["cl"].queryset
         except (AttributeError, KeyError):
             return response
-        sums = qs.aggregate(gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"),
-                            total=Sum("total"))
+        sums = qs.aggregate(
+            gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total")
+        )
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
         return response
 
@@ -174,9 +221,11 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
         return self._payroll(request, queryset, "csv")
 
     def _payroll(self, request, queryset, fmt):
-        payouts = list(queryset.filter(status=PayoutStatus.APPROVED)
-                       .select_related("staff__team", "cycle", "plan", "plan_version")
-                       .order_by("staff__employee_no", "plan__code"))
+        payouts = list(
+            queryset.filter(status=PayoutStatus.APPROVED)
+            .select_related("staff__team", "cycle", "plan", "plan_version")
+            .order_by("staff__employee_no", "plan__code")
+        )
         if not payouts:
             self.message_user(request, _("No approved payouts among the selected ones."), messages.WARNING)
             return None
@@ -191,10 +240,14 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
             return None
         body = payouts_file(payouts, fmt)
         cycle = cycles.pop()
-        batch = workflow.payroll_export_record(cycle=cycle, payouts=payouts, content=body, file_format=fmt,
-                                               actor=request.user)
-        ctype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-                 else "text/csv; charset=utf-8")
+        batch = workflow.payroll_export_record(
+            cycle=cycle, payouts=payouts, content=body, file_format=fmt, actor=request.user
+        )
+        ctype = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if fmt == "xlsx"
+            else "text/csv; charset=utf-8"
+        )
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
         return response
@@ -211,8 +264,9 @@ class CycleBudgetAdmin(SimpleHistoryAdmin):
 
 
 class StatementQueryForm(forms.ModelForm):
-    adjustment = forms.DecimalField(label=_("adjustment to add (optional)"), required=False, max_digits=14,
-                                    decimal_places=2)
+    adjustment = forms.DecimalField(
+        label=_("adjustment to add (optional)"), required=False, max_digits=14, decimal_places=2
+    )
 
     class Meta:
         model = StatementQuery
@@ -233,8 +287,12 @@ class StatementQueryAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            statements.statement_query_answer(query=obj, answer=form.cleaned_data["answer"], actor=request.user,
-                                            adjustment=form.cleaned_data.get("adjustment"))
+            statements.statement_query_answer(
+                query=obj,
+                answer=form.cleaned_data["answer"],
+                actor=request.user,
+                adjustment=form.cleaned_data.get("adjustment"),
+            )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 

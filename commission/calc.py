@@ -25,8 +25,9 @@ class OrderLine(NamedTuple):  # a tuple: a close makes one per order
 NO_EXTRA = Decimal(0)
 
 
-def order_line(*, amount: Decimal, refunded: Decimal, refunded_in_window: bool, rate, high_value_min=None,
-               extra_rate=0) -> OrderLine:
+def order_line(
+    *, amount: Decimal, refunded: Decimal, refunded_in_window: bool, rate, high_value_min=None, extra_rate=0
+) -> OrderLine:
     """base = net × rate (+ net × extra when amount ≥ min), rounded half-up to the cent."""
     net = amount - refunded if refunded_in_window else amount
     if high_value_min is not None and amount >= high_value_min:
@@ -88,7 +89,9 @@ def clawback_line(*, refunded: Decimal, rate: Fraction, multiplier: Fraction, ca
     return -round_money(Fraction(refunded) * rate * multiplier * cap_factor)
 
 
-def settle(*, commission: Decimal, clawback: Decimal, carried: Decimal, extra: Decimal = ZERO) -> tuple[Decimal, Decimal]:
+def settle(
+    *, commission: Decimal, clawback: Decimal, carried: Decimal, extra: Decimal = ZERO
+) -> tuple[Decimal, Decimal]:
     """(total paid, balance carried forward): a negative total pays 0 and carries on."""
     total = commission + clawback + carried + extra
     if total < 0:

@@ -58,7 +58,8 @@ def cycle_attach_plans(*, cycle: AppraisalCycle, plans=None) -> None:
         if version is None:
             if plans:
                 raise ValidationError(
-                    _("Plan %(code)s has no version in force on %(date)s.") % {"code": plan.code, "date": cycle.start})
+                    _("Plan %(code)s has no version in force on %(date)s.") % {"code": plan.code, "date": cycle.start}
+                )
             continue
         CyclePlan.objects.get_or_create(cycle=cycle, plan_version=version)
 
@@ -112,7 +113,9 @@ def cycle_payouts_compute(*, cycle: AppraisalCycle, metrics=None) -> None:
     )
     grades = {
         sid: override or grade
-        for sid, grade, override in Appraisal.objects.filter(cycle=cycle).values_list("staff_id", "grade", "override_grade")
+        for sid, grade, override in Appraisal.objects.filter(cycle=cycle).values_list(
+            "staff_id", "grade", "override_grade"
+        )
     }
     cycle_metrics = metrics
     kept = []
@@ -127,8 +130,10 @@ def cycle_payouts_compute(*, cycle: AppraisalCycle, metrics=None) -> None:
                 cycle_metrics = cycle_metric_map(cycle=cycle)
             version_metrics = cycle_metrics
         else:
-            version_metrics = {sid: {k: r.value for k, r in vals.items()} for sid, vals in
-                               compute_metrics(staff_ids, *window, now=cycle.closing_started_at).items()}
+            version_metrics = {
+                sid: {k: r.value for k, r in vals.items()}
+                for sid, vals in compute_metrics(staff_ids, *window, now=cycle.closing_started_at).items()
+            }
         kept.extend(_compute_version(cycle, version, members, window, version_metrics, grades))
     Payout.objects.filter(cycle=cycle).exclude(pk__in=kept).delete()
 
@@ -154,31 +159,42 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     clawbacks: dict[int, list] = {sid: [] for sid in staff_ids}
     earlier_lines = (
         PayoutLine.objects.filter(
-            kind=LineKind.ORDER, payout__plan=version.plan, payout__staff_id__in=staff_ids,
-            order__paid_at__lt=start, order__refunded_at__gte=start, order__refunded_at__lt=end,
-            order__refunded_amount__gt=0, payout__cycle__start__lt=cycle.start,
+            kind=LineKind.ORDER,
+            payout__plan=version.plan,
+            payout__staff_id__in=staff_ids,
+            order__paid_at__lt=start,
+            order__refunded_at__gte=start,
+            order__refunded_at__lt=end,
+            order__refunded_amount__gt=0,
+            payout__cycle__start__lt=cycle.start,
         )
         .filter(order__refunded_at__lte=F("order__paid_at") + datetime.timedelta(days=version.clawback_days))
         .values(
-            "order_id", "order__external_id", "order__refunded_amount", "rate", "payout__staff_id",
-            "payout__cycle_id", "payout__cycle__name", "payout__multiplier", "payout__commission", "payout__uncapped",
+            "order_id",
+            "order__external_id",
+            "order__refunded_amount",
+            "rate",
+            "payout__staff_id",
+            "payout__cycle_id",
+            "payout__cycle__name",
+            "payout__multiplier",
+            "payout__commission",
+            "payout__uncapped",
         )
         .order_by("order__refunded_at", "order__external_id")
     )
     for line in earlier_lines:
         clawbacks[line["payout__staff_id"]].append(line)
 
-    previous = Payout.objects.filter(
-        staff_id=OuterRef("pk"), plan=version.plan, cycle__start__lt=cycle.start
-    ).order_by("-cycle__start")
+    previous = Payout.objects.filter(staff_id=OuterRef("pk"), plan=version.plan, cycle__start__lt=cycle.start).order_by(
+        "-cycle__start"
+    )
     carried = dict(
         Staff.objects.filter(pk__in=staff_ids)
         .annotate(carried=Subquery(previous.values("carry_forward")[:1]))
         .values_list("pk", "carried")
     )
-    adjustments = {
-        sid: total for sid, total in _adjustment_totals(cycle, version.plan, staff_ids).items()
-    }
+    adjustments = {sid: total for sid, total in _adjustment_totals(cycle, version.plan, staff_ids).items()}
     pk_bonus = _pk_bonus(version, staff_ids, employee_no, metrics)
 
     now = timezone.now()
@@ -193,16 +209,28 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
             for _sid, _id, _eid, _category, amount, refunded, refunded_at in orders[sid]:
                 in_window = refunded_at is not None and refunded_at < end
                 net_sales += amount - (refunded if in_window else 0)
-            for start_at, rate, portion, amount in calc.tiered_lines(sales=net_sales, quota=version.quota,
-                                                                     tiers=version.tiers):
-                lines.append(_Line(kind=LineKind.ORDER, base=portion, rate=_dec(rate), amount=amount,
-                                        label=_("Sales from %(pct)s%% of quota") % {"pct": _dec(start_at * 100)}))
+            for start_at, rate, portion, amount in calc.tiered_lines(
+                sales=net_sales, quota=version.quota, tiers=version.tiers
+            ):
+                lines.append(
+                    _Line(
+                        kind=LineKind.ORDER,
+                        base=portion,
+                        rate=_dec(rate),
+                        amount=amount,
+                        label=_("Sales from %(pct)s%% of quota") % {"pct": _dec(start_at * 100)},
+                    )
+                )
                 order_amounts.append(amount)
         else:
             for _sid, order_id, external_id, category, amount, refunded, refunded_at in orders[sid]:
                 line = calc.order_line(
-                    amount=amount, refunded=refunded, refunded_in_window=refunded_at is not None and refunded_at < end,
-                    rate=rates.get(category, default_rate), high_value_min=high_value_min, extra_rate=extra_rate,
+                    amount=amount,
+                    refunded=refunded,
+                    refunded_in_window=refunded_at is not None and refunded_at < end,
+                    rate=rates.get(category, default_rate),
+                    high_value_min=high_value_min,
+                    extra_rate=extra_rate,
                 )
                 label = order_label % {"order": external_id, "category": category}
                 if line.extra:
@@ -214,44 +242,84 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         for name, value, factor in factors:
             multiplier *= factor
             shown = "n/a" if value is None else (value if isinstance(value, str) else f"{float(value):.4f}")
-            lines.append(_Line(kind=LineKind.MODIFIER, rate=_dec(factor),
-                                    label=_("Modifier %(name)s = %(value)s") % {"name": name, "value": shown}))
+            lines.append(
+                _Line(
+                    kind=LineKind.MODIFIER,
+                    rate=_dec(factor),
+                    label=_("Modifier %(name)s = %(value)s") % {"name": name, "value": shown},
+                )
+            )
         result = calc.commission(lines=order_amounts, multiplier=multiplier, cap=version.cap)
         if result.commission != result.uncapped:
-            lines.append(_Line(kind=LineKind.CAP, amount=result.commission - result.uncapped, base=result.uncapped,
-                                    label=_("Cap of %(cap)s") % {"cap": version.cap}))
+            lines.append(
+                _Line(
+                    kind=LineKind.CAP,
+                    amount=result.commission - result.uncapped,
+                    base=result.uncapped,
+                    label=_("Cap of %(cap)s") % {"cap": version.cap},
+                )
+            )
         claw_total = Decimal("0.00")
         for c in clawbacks[sid]:
-            earlier = calc.Commission(gross=Decimal(0), multiplier=Fraction(c["payout__multiplier"]),
-                                      uncapped=c["payout__uncapped"], commission=c["payout__commission"])
-            amount = calc.clawback_line(refunded=c["order__refunded_amount"], rate=Fraction(c["rate"]),
-                                        multiplier=earlier.multiplier, cap_factor=earlier.cap_factor)
+            earlier = calc.Commission(
+                gross=Decimal(0),
+                multiplier=Fraction(c["payout__multiplier"]),
+                uncapped=c["payout__uncapped"],
+                commission=c["payout__commission"],
+            )
+            amount = calc.clawback_line(
+                refunded=c["order__refunded_amount"],
+                rate=Fraction(c["rate"]),
+                multiplier=earlier.multiplier,
+                cap_factor=earlier.cap_factor,
+            )
             claw_total += amount
-            lines.append(_Line(
-                kind=LineKind.CLAWBACK, order_id=c["order_id"], source_cycle_id=c["payout__cycle_id"],
-                base=c["order__refunded_amount"], rate=c["rate"], amount=amount,
-                label=_("Refund of order %(order)s paid in %(cycle)s") % {
-                    "order": c["order__external_id"], "cycle": c["payout__cycle__name"]},
-            ))
+            lines.append(
+                _Line(
+                    kind=LineKind.CLAWBACK,
+                    order_id=c["order_id"],
+                    source_cycle_id=c["payout__cycle_id"],
+                    base=c["order__refunded_amount"],
+                    rate=c["rate"],
+                    amount=amount,
+                    label=_("Refund of order %(order)s paid in %(cycle)s")
+                    % {"order": c["order__external_id"], "cycle": c["payout__cycle__name"]},
+                )
+            )
         carried_in = carried.get(sid) or Decimal("0.00")
         if carried_in:
             lines.append(_Line(kind=LineKind.CARRIED, amount=carried_in, label=_("Balance carried from last payout")))
         bonus = pk_bonus.get(sid, Decimal("0.00"))
         if bonus:
-            lines.append(_Line(kind=LineKind.PK_BONUS, amount=bonus,
-                                    label=_("Ranking bonus, place %(place)s") % {"place": pk_bonus[("place", sid)]}))
+            lines.append(
+                _Line(
+                    kind=LineKind.PK_BONUS,
+                    amount=bonus,
+                    label=_("Ranking bonus, place %(place)s") % {"place": pk_bonus[("place", sid)]},
+                )
+            )
         adjust = adjustments.get(sid, Decimal("0.00"))
-        total, carry = calc.settle(commission=result.commission, clawback=claw_total, carried=carried_in,
-                                   extra=bonus + adjust)
+        total, carry = calc.settle(
+            commission=result.commission, clawback=claw_total, carried=carried_in, extra=bonus + adjust
+        )
         values = dict(
-            plan_version=version, gross=result.gross, multiplier=_dec(result.multiplier), uncapped=result.uncapped,
-            commission=result.commission, clawback=claw_total, carried_balance=carried_in, adjustments=adjust,
-            total=total, carry_forward=carry, currency=settings.CURRENCY,
+            plan_version=version,
+            gross=result.gross,
+            multiplier=_dec(result.multiplier),
+            uncapped=result.uncapped,
+            commission=result.commission,
+            clawback=claw_total,
+            carried_balance=carried_in,
+            adjustments=adjust,
+            total=total,
+            carry_forward=carry,
+            currency=settings.CURRENCY,
         )
         payout = existing.get(sid) or Payout(cycle=cycle, staff_id=sid, plan=version.plan, computed_at=now)
         changed = payout.pk is None or any(
             getattr(payout, "plan_version_id" if k == "plan_version" else k) != (v.pk if k == "plan_version" else v)
-            for k, v in values.items())
+            for k, v in values.items()
+        )
         for k, v in values.items():
             setattr(payout, k, v)
         payout.computed_at = now
@@ -267,9 +335,11 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         bulk_update_with_history(changed, Payout, [*values.keys(), "computed_at"], batch_size=1000)
     ids = dict(Payout.objects.filter(cycle=cycle, plan=version.plan).values_list("staff_id", "pk"))
     asked = _replace_lines(cycle, version.plan)
-    copy_insert(PayoutLine, LINE_FIELDS, (
-        (ids[sid], *line, i) for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)
-    ))
+    copy_insert(
+        PayoutLine,
+        LINE_FIELDS,
+        ((ids[sid], *line, i) for sid, lines in lines_by_staff.items() for i, line in enumerate(lines)),
+    )
     _relink_queries(asked)
     return [ids[sid] for sid in staff_ids]
 
@@ -295,8 +365,11 @@ def _replace_lines(cycle, plan) -> list[tuple]:
     ``_relink_queries`` can point them at the recomputed line for the same order or step.
     """
     lines = PayoutLine.objects.filter(payout__cycle=cycle, payout__plan=plan).exclude(kind=LineKind.ADJUSTMENT)
-    asked = list(StatementQuery.objects.filter(line__in=lines).values_list(
-        "pk", "payout_id", "line__kind", "line__order_id", "line__label"))
+    asked = list(
+        StatementQuery.objects.filter(line__in=lines).values_list(
+            "pk", "payout_id", "line__kind", "line__order_id", "line__label"
+        )
+    )
     if asked:
         StatementQuery.objects.filter(pk__in=[a[0] for a in asked]).update(line=None)
     lines._raw_delete(lines.db)

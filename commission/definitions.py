@@ -69,8 +69,10 @@ def validate_plan(data: dict) -> None:
             errors.append(f"rates.{category}: {r} lies outside the bounds {lo}–{hi}")
     high_value = data.get("high_value") or {}
     if high_value:
-        if _decimal(errors, "high_value.min_amount", high_value.get("min_amount")) is not None and Decimal(
-            str(high_value["min_amount"])) < 0:
+        if (
+            _decimal(errors, "high_value.min_amount", high_value.get("min_amount")) is not None
+            and Decimal(str(high_value["min_amount"])) < 0
+        ):
             errors.append("high_value.min_amount: cannot be negative")
         extra = _decimal(errors, "high_value.extra_rate", high_value.get("extra_rate"))
         if extra is not None and not 0 <= extra <= 1:
@@ -140,8 +142,20 @@ def version_to_yaml(version: PlanVersion) -> str:
 
 
 def _canonical(data: dict) -> str:
-    keys = ("name", "roles", "period", "rate_bounds", "rates", "high_value", "modifiers", "clawback_days", "cap",
-            "tiers", "quota", "pk_bonus")
+    keys = (
+        "name",
+        "roles",
+        "period",
+        "rate_bounds",
+        "rates",
+        "high_value",
+        "modifiers",
+        "clawback_days",
+        "cap",
+        "tiers",
+        "quota",
+        "pk_bonus",
+    )
     defaults = {"period": "monthly", "rate_bounds": [0.05, 0.2], "modifiers": {}, "clawback_days": 90}
     return json.dumps(canonical({k: data.get(k, defaults.get(k)) or defaults.get(k) for k in keys}), sort_keys=True)
 
@@ -171,9 +185,14 @@ def plan_load(*, data: dict, today=None) -> tuple[PlanVersion, bool]:
     bounds = data.get("rate_bounds", [0.05, 0.20])
     high_value = data.get("high_value") or {}
     version = PlanVersion(
-        plan=plan, version=(latest.version + 1) if latest else 1, effective_from=effective,
-        roles=list(data["roles"]), period=data.get("period", "monthly"),
-        rate_min=Decimal(str(bounds[0])), rate_max=Decimal(str(bounds[1])), default_rate=Decimal(str(default)),
+        plan=plan,
+        version=(latest.version + 1) if latest else 1,
+        effective_from=effective,
+        roles=list(data["roles"]),
+        period=data.get("period", "monthly"),
+        rate_min=Decimal(str(bounds[0])),
+        rate_max=Decimal(str(bounds[1])),
+        default_rate=Decimal(str(default)),
         high_value_min_amount=None if not high_value else Decimal(str(high_value["min_amount"])),
         high_value_extra_rate=Decimal(str(high_value.get("extra_rate", 0))),
         modifiers=plain_numbers(data.get("modifiers") or {}),
@@ -185,7 +204,5 @@ def plan_load(*, data: dict, today=None) -> tuple[PlanVersion, bool]:
     )
     version.full_clean()
     version.save()
-    PlanRate.objects.bulk_create(
-        PlanRate(version=version, category=c, rate=Decimal(str(r))) for c, r in rates.items()
-    )
+    PlanRate.objects.bulk_create(PlanRate(version=version, category=c, rate=Decimal(str(r))) for c, r in rates.items())
     return version, True

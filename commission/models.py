@@ -167,11 +167,17 @@ class PayoutLine(models.Model):
 
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=16, choices=LineKind.choices)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              db_constraint=False, db_index=False)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False
+    )
     source_cycle = models.ForeignKey(
-        AppraisalCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,
+        AppraisalCycle,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     label = models.CharField(_("description"), max_length=200)
     base = models.DecimalField(_("base"), null=True, blank=True, **MONEY_FIELD)
@@ -179,8 +185,13 @@ class PayoutLine(models.Model):
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY_FIELD)
     position = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
@@ -232,14 +243,16 @@ class StatementQuery(models.Model):
     """A staff member's question on a line of their statement, answered by finance."""
 
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="queries")
-    line = models.ForeignKey(PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries",
-                             db_constraint=False)  # else every replaced statement line is checked against it
+    line = models.ForeignKey(
+        PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries", db_constraint=False
+    )  # else every replaced statement line is checked against it
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN)
     asked_at = models.DateTimeField(_("asked at"), auto_now_add=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     history = HistoricalRecords()
 

@@ -10,17 +10,46 @@ from decimal import Decimal
 from performance.common.exporting import write_table
 from performance.common.formatting import money_text, multiplier_text
 
-PAYOUT_COLUMNS = ["employee_no", "name", "cycle", "plan", "gross", "multiplier", "commission", "clawback",
-                  "carried_balance", "total", "currency", "status", "adjustments", "carry_forward", "team",
-                  "plan_version"]
+PAYOUT_COLUMNS = [
+    "employee_no",
+    "name",
+    "cycle",
+    "plan",
+    "gross",
+    "multiplier",
+    "commission",
+    "clawback",
+    "carried_balance",
+    "total",
+    "currency",
+    "status",
+    "adjustments",
+    "carry_forward",
+    "team",
+    "plan_version",
+]
 SUMMED = ("gross", "commission", "clawback", "carried_balance", "total")
 
 
 def payout_row(p) -> list:
-    return [p.staff.employee_no, p.staff.name, p.cycle.name, p.plan.code, money_text(p.gross),
-            multiplier_text(p.multiplier), money_text(p.commission), money_text(p.clawback),
-            money_text(p.carried_balance), money_text(p.total), p.currency, p.status, money_text(p.adjustments),
-            money_text(p.carry_forward), p.staff.team.name, p.plan_version.version]
+    return [
+        p.staff.employee_no,
+        p.staff.name,
+        p.cycle.name,
+        p.plan.code,
+        money_text(p.gross),
+        multiplier_text(p.multiplier),
+        money_text(p.commission),
+        money_text(p.clawback),
+        money_text(p.carried_balance),
+        money_text(p.total),
+        p.currency,
+        p.status,
+        money_text(p.adjustments),
+        money_text(p.carry_forward),
+        p.staff.team.name,
+        p.plan_version.version,
+    ]
 
 
 def payout_table(payouts) -> tuple[list[str], list[list], list]:

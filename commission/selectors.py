@@ -21,4 +21,5 @@ def approved_for_payroll(*, cycle) -> list[Payout]:
 def visible_payouts(*, viewer):
     """Payouts a login may see: its own; managers their team's; Finance and HR all."""
     return Payout.objects.filter(staff__in=visible_staff(viewer=viewer)).select_related(
-        "staff", "cycle", "plan", "plan_version")
+        "staff", "cycle", "plan", "plan_version"
+    )

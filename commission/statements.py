@@ -24,10 +24,14 @@ def budget_check(*, cycle, top: int = 20) -> dict:
     changes = []
     if previous is not None:
         prev_total = round_money(Payout.objects.filter(cycle=previous).aggregate(s=Sum("total"))["s"] or 0)
-        now = {k: round_money(v) for k, v in
-               Payout.objects.filter(cycle=cycle).values_list("staff_id").annotate(s=Sum("total"))}
-        before = {k: round_money(v) for k, v in
-                  Payout.objects.filter(cycle=previous).values_list("staff_id").annotate(s=Sum("total"))}
+        now = {
+            k: round_money(v)
+            for k, v in Payout.objects.filter(cycle=cycle).values_list("staff_id").annotate(s=Sum("total"))
+        }
+        before = {
+            k: round_money(v)
+            for k, v in Payout.objects.filter(cycle=previous).values_list("staff_id").annotate(s=Sum("total"))
+        }
         names = dict(Staff.objects.filter(pk__in=set(now) | set(before)).values_list("pk", "name"))
         for sid in set(now) | set(before):
             a, b = before.get(sid, Decimal("0.00")), now.get(sid, Decimal("0.00"))
@@ -35,7 +39,9 @@ def budget_check(*, cycle, top: int = 20) -> dict:
         changes.sort(key=lambda c: (-abs(c["change"]), c["staff"]))
     budget = CycleBudget.objects.filter(cycle=cycle).first()
     return {
-        "total": total, "previous": previous, "previous_total": prev_total,
+        "total": total,
+        "previous": previous,
+        "previous_total": prev_total,
         "change": None if prev_total is None else total - prev_total,
         "budget": budget.amount if budget else None,
         "over_budget": bool(budget and total > budget.amount),

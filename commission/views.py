@@ -33,15 +33,19 @@ def statement(request, pk):
     if request.method == "POST" and mine:
         line = next((x for x in lines if str(x.pk) == request.POST.get("line")), None)
         try:
-            statements.statement_query_ask(payout=payout, line=line, question=request.POST.get("question", ""),
-                                         actor=request.user)
+            statements.statement_query_ask(
+                payout=payout, line=line, question=request.POST.get("question", ""), actor=request.user
+            )
             messages.success(request, _("Your question was sent to finance."))
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
         return redirect("statement", pk=pk)
     template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
-    return render(request, template, {"payout": payout, "lines": lines, "mine": mine,
-                                      "queries": payout.queries.select_related("line")})
+    return render(
+        request,
+        template,
+        {"payout": payout, "lines": lines, "mine": mine, "queries": payout.queries.select_related("line")},
+    )
 
 
 @login_required
@@ -56,15 +60,31 @@ def budget(request, cycle_id):
 def statement_csv(request, pk):
     payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="statement-{payout.cycle.name}-{payout.staff.employee_no}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{payout.cycle.name}-{payout.staff.employee_no}.csv"'
+    )
     response.write("\ufeff")
     w = csv.writer(response)
     w.writerow(["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"])
     for line in payout.lines.select_related("order", "source_cycle").order_by("position", "id"):
-        w.writerow([line.kind, line.label, line.order.external_id if line.order else "",
-                    line.source_cycle.name if line.source_cycle else "", cell(line.base), cell(line.rate), cell(line.amount)])
-    for label, value in (("gross", payout.gross), ("multiplier", payout.multiplier), ("commission", payout.commission),
-                         ("clawback", payout.clawback), ("carried_balance", payout.carried_balance),
-                         ("total", payout.total)):
+        w.writerow(
+            [
+                line.kind,
+                line.label,
+                line.order.external_id if line.order else "",
+                line.source_cycle.name if line.source_cycle else "",
+                cell(line.base),
+                cell(line.rate),
+                cell(line.amount),
+            ]
+        )
+    for label, value in (
+        ("gross", payout.gross),
+        ("multiplier", payout.multiplier),
+        ("commission", payout.commission),
+        ("clawback", payout.clawback),
+        ("carried_balance", payout.carried_balance),
+        ("total", payout.total),
+    ):
         w.writerow(["summary", label, "", "", "", "", cell(value)])
     return response

@@ -40,7 +40,10 @@ def _transition(payouts, *, allowed_from, to, actor, reason="", stamp=None) -> i
         moved.append(payout)
     if moved:
         bulk_update_with_history(
-            moved, Payout, ["status", "hold_reason", "approved_by", "approved_at", "paid_at"], default_user=actor,
+            moved,
+            Payout,
+            ["status", "hold_reason", "approved_by", "approved_at", "paid_at"],
+            default_user=actor,
             default_change_reason=reason or to,
         )
     return len(moved)
@@ -55,8 +58,13 @@ def assert_finance(actor) -> None:
 @transaction.atomic
 def payouts_approve(*, payouts, actor) -> int:
     assert_finance(actor)
-    return _transition(payouts, allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.ON_HOLD),
-                       to=PayoutStatus.APPROVED, actor=actor, stamp="approved")
+    return _transition(
+        payouts,
+        allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.ON_HOLD),
+        to=PayoutStatus.APPROVED,
+        actor=actor,
+        stamp="approved",
+    )
 
 
 @transaction.atomic
@@ -64,15 +72,19 @@ def payouts_hold(*, payouts, actor, reason) -> int:
     assert_finance(actor)
     if not reason:
         raise ValidationError(_("A hold needs a reason."))
-    return _transition(payouts, allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.APPROVED),
-                       to=PayoutStatus.ON_HOLD, actor=actor, reason=reason)
+    return _transition(
+        payouts,
+        allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.APPROVED),
+        to=PayoutStatus.ON_HOLD,
+        actor=actor,
+        reason=reason,
+    )
 
 
 @transaction.atomic
 def payouts_mark_paid(*, payouts, actor) -> int:
     assert_finance(actor)
-    return _transition(payouts, allowed_from=(PayoutStatus.EXPORTED,), to=PayoutStatus.PAID, actor=actor,
-                       stamp="paid")
+    return _transition(payouts, allowed_from=(PayoutStatus.EXPORTED,), to=PayoutStatus.PAID, actor=actor, stamp="paid")
 
 
 @transaction.atomic
@@ -80,8 +92,13 @@ def payouts_unlock(*, payouts, actor, reason) -> int:
     assert_finance(actor)
     if not reason:
         raise ValidationError(_("Unlocking needs a reason."))
-    return _transition(payouts, allowed_from=(PayoutStatus.APPROVED, PayoutStatus.ON_HOLD),
-                       to=PayoutStatus.CALCULATED, actor=actor, reason=reason)
+    return _transition(
+        payouts,
+        allowed_from=(PayoutStatus.APPROVED, PayoutStatus.ON_HOLD),
+        to=PayoutStatus.CALCULATED,
+        actor=actor,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -93,13 +110,16 @@ def payout_adjust(*, payout, amount: Decimal, reason: str, actor) -> PayoutLine:
     if not reason:
         raise ValidationError(_("An adjustment needs a reason."))
     amount = round_money(Decimal(amount))
-    line = PayoutLine.objects.create(payout=payout, kind=LineKind.ADJUSTMENT, amount=amount, label=reason,
-                                     created_by=actor, position=10_000)
+    line = PayoutLine.objects.create(
+        payout=payout, kind=LineKind.ADJUSTMENT, amount=amount, label=reason, created_by=actor, position=10_000
+    )
     payout.adjustments += amount
     payout.total, payout.carry_forward = calc.settle(
-        commission=payout.commission, clawback=payout.clawback, carried=payout.carried_balance,
-        extra=payout.adjustments + sum(
-            (x for x in payout.lines.filter(kind=LineKind.PK_BONUS).values_list("amount", flat=True)), Decimal(0)),
+        commission=payout.commission,
+        clawback=payout.clawback,
+        carried=payout.carried_balance,
+        extra=payout.adjustments
+        + sum((x for x in payout.lines.filter(kind=LineKind.PK_BONUS).values_list("amount", flat=True)), Decimal(0)),
     )
     audited(payout, actor, reason=f"adjustment: {reason}").save()
     return line
@@ -109,10 +129,19 @@ def payout_adjust(*, payout, amount: Decimal, reason: str, actor) -> PayoutLine:
 def payroll_export_record(*, cycle, payouts, content: bytes, file_format: str, actor):
     """Mark approved payouts exported and record the batch with its file's checksum."""
     batch = ExportBatch.objects.create(
-        cycle=cycle, exported_by=actor, file_format=file_format, checksum=hashlib.sha256(content).hexdigest(),
-        payout_count=len(payouts), total=sum((p.total for p in payouts), Decimal("0.00")),
+        cycle=cycle,
+        exported_by=actor,
+        file_format=file_format,
+        checksum=hashlib.sha256(content).hexdigest(),
+        payout_count=len(payouts),
+        total=sum((p.total for p in payouts), Decimal("0.00")),
     )
     batch.payouts.set(payouts)
-    _transition(payouts, allowed_from=(PayoutStatus.APPROVED,), to=PayoutStatus.EXPORTED, actor=actor,
-                reason=f"payroll export {batch.pk}")
+    _transition(
+        payouts,
+        allowed_from=(PayoutStatus.APPROVED,),
+        to=PayoutStatus.EXPORTED,
+        actor=actor,
+        reason=f"payroll export {batch.pk}",
+    )
     return batch

@@ -14,15 +14,33 @@ AGENT_TEMPLATE = {
     "name": "Customer service agent",
     "role": "agent",
     "sections": [
-        {"code": "kpi", "kind": "kpi", "weight": 80, "indicators": [
-            {"code": "frt", "metric": "first_response_rate_2m", "weight": 50,
-             "scoring": {"rule": "linear", "floor": 0.5, "target": 0.85}},
-            {"code": "csat", "metric": "satisfaction_rate", "weight": 50,
-             "scoring": {"rule": "bands", "bands": [[0.9, 100], [0.8, 80], [0.0, 40]]}},
-        ]},
-        {"code": "kci", "kind": "kci", "weight": 20, "indicators": [
-            {"code": "attitude", "weight": 100, "scoring": {"rule": "rating", "scale": 5}},
-        ]},
+        {
+            "code": "kpi",
+            "kind": "kpi",
+            "weight": 80,
+            "indicators": [
+                {
+                    "code": "frt",
+                    "metric": "first_response_rate_2m",
+                    "weight": 50,
+                    "scoring": {"rule": "linear", "floor": 0.5, "target": 0.85},
+                },
+                {
+                    "code": "csat",
+                    "metric": "satisfaction_rate",
+                    "weight": 50,
+                    "scoring": {"rule": "bands", "bands": [[0.9, 100], [0.8, 80], [0.0, 40]]},
+                },
+            ],
+        },
+        {
+            "code": "kci",
+            "kind": "kci",
+            "weight": 20,
+            "indicators": [
+                {"code": "attitude", "weight": 100, "scoring": {"rule": "rating", "scale": 5}},
+            ],
+        },
     ],
     "grading": {"method": "thresholds", "grades": [[90, "excellent"], [75, "good"], [0, "needs_improvement"]]},
     "eligibility": {"min_tickets": 5},
@@ -126,8 +144,12 @@ def make_population(*, frt_fast=8, frt_slow=2):
     for i in range(frt_fast + frt_slow):
         created = local(2026, 1, 5 + i, 10)
         delay = 120 if i < frt_fast else 121  # exactly 120 s counts as within 2 minutes
-        TicketFactory(staff=a, created_at=created, first_response_at=created + datetime.timedelta(seconds=delay),
-                      rating=ratings[i])
+        TicketFactory(
+            staff=a,
+            created_at=created,
+            first_response_at=created + datetime.timedelta(seconds=delay),
+            rating=ratings[i],
+        )
     for i in range(6):
         TicketFactory(staff=b, created_at=local(2026, 1, 3, 9 + i))
     for i in range(3):

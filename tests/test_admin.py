@@ -34,8 +34,11 @@ def populate(n):
 
 # on PostgreSQL the big tables ask the planner for an estimated count first (one more statement)
 CHANGELIST_QUERIES = {
-    "ticket": {"sqlite": 6, "postgresql": 7}, "order": {"sqlite": 6, "postgresql": 7},
-    "complaint": {"sqlite": 5, "postgresql": 6}, "inspection": {"sqlite": 5, "postgresql": 6}, "staff": 7,
+    "ticket": {"sqlite": 6, "postgresql": 7},
+    "order": {"sqlite": 6, "postgresql": 7},
+    "complaint": {"sqlite": 5, "postgresql": 6},
+    "inspection": {"sqlite": 5, "postgresql": 6},
+    "staff": 7,
 }
 
 
@@ -53,14 +56,16 @@ def test_payout_changelist_with_totals_has_a_pinned_query_count(admin_client, si
     plan_load(data=PLAN)
     for _ in range(size):
         OrderFactory(paid_at=local(2026, month, 5))
-    cycle = cycle_create(name=f"m{month}", start=datetime.date(2026, month, 1),
-                         end=datetime.date(2026, month + 1, 1), templates=[])
+    cycle = cycle_create(
+        name=f"m{month}", start=datetime.date(2026, month, 1), end=datetime.date(2026, month + 1, 1), templates=[]
+    )
     cycle_close(inline=True, cycle=cycle)
     with assert_num_queries(PAYOUT_CHANGELIST_QUERIES):
         response = admin_client.get(f"/admin/commission/payout/?cycle__id__exact={cycle.pk}")
     assert response.status_code == 200
     assert response.context["totals"]["total"] == sum(
-        Payout.objects.filter(cycle=cycle).values_list("total", flat=True), Decimal(0))
+        Payout.objects.filter(cycle=cycle).values_list("total", flat=True), Decimal(0)
+    )
 
 
 PAYOUT_CHANGELIST_QUERIES = 8
@@ -68,14 +73,16 @@ PAYOUT_CHANGELIST_QUERIES = 8
 
 def test_admin_ticket_import_rolls_back_every_row_when_one_fails(admin_client):
     StaffFactory(employee_no="E001")
-    csv_body = (b"external_id,employee_no,created_at\n"
-                b"T1,E001,2026-01-05 10:00\n"
-                b"T2,NOBODY,2026-01-05 10:00\n")
+    csv_body = b"external_id,employee_no,created_at\nT1,E001,2026-01-05 10:00\nT2,NOBODY,2026-01-05 10:00\n"
 
-    response = admin_client.post("/admin/performance/ticket/import/", {
-        "import_file": SimpleUploadedFile("t.csv", csv_body, content_type="text/csv"),
-        "format": "0", "resource": "0",
-    })
+    response = admin_client.post(
+        "/admin/performance/ticket/import/",
+        {
+            "import_file": SimpleUploadedFile("t.csv", csv_body, content_type="text/csv"),
+            "format": "0",
+            "resource": "0",
+        },
+    )
     assert response.status_code == 200
     assert "unknown employee_no" in response.content.decode()
     assert not Ticket.objects.exists()
@@ -88,26 +95,26 @@ def test_estimated_count_paginator_is_bounded_for_filtered_lists(admin_client):
 
 
 def test_cycle_actions_finalize_and_refuse_reopening_without_a_reason(admin_client, agent_template):
-
     cycle = cycle_create(name="act", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     cycle_close(inline=True, cycle=cycle)
     url = "/admin/performance/appraisalcycle/"
     admin_client.post(url, {"action": "finalize_cycles", "_selected_action": [cycle.pk]})
     assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.FINALIZED
-    response = admin_client.post(url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": ""},
-                                 follow=True)
+    response = admin_client.post(
+        url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": ""}, follow=True
+    )
     assert "Reopening needs a reason." in response.content.decode()
     admin_client.post(url, {"action": "reopen_cycles", "_selected_action": [cycle.pk], "reason": "late KCI"})
     assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.REVIEW
 
 
 def test_holidays_import_in_the_admin_and_due_times_follow(admin_client):
-
-
     complaint = ComplaintFactory(priority="urgent", received_at=local(2026, 10, 1, 10))  # 2 working hours
     body = "date,kind,name,calendar\n2026-10-01,holiday,国庆节,Standard\n2026-10-02,holiday,国庆节,\n".encode()
-    response = admin_client.post("/admin/performance/calendarday/import/", {
-        "import_file": SimpleUploadedFile("h.csv", body, content_type="text/csv"), "format": "0", "resource": "0"})
+    response = admin_client.post(
+        "/admin/performance/calendarday/import/",
+        {"import_file": SimpleUploadedFile("h.csv", body, content_type="text/csv"), "format": "0", "resource": "0"},
+    )
     assert response.status_code == 200 and "confirm" in response.content.decode().lower()
     form = response.context["confirm_form"]
     response = admin_client.post("/admin/performance/calendarday/process_import/", form.initial, follow=True)

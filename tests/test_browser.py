@@ -17,8 +17,10 @@ OUT = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which("chromium") and not os.path.exists(CHROMIUM),
-                       reason="Debian's chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not shutil.which("chromium") and not os.path.exists(CHROMIUM),
+        reason="Debian's chromium is not installed (apt-get install chromium)",
+    ),
 ]
 
 
@@ -28,9 +30,18 @@ def browser():
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -55,8 +66,12 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
     page = login(browser, demo, "agent")
     assert page.url.endswith("/me/")
     final = Decimal(page.inner_text("#final-score"))
-    contributions = [Decimal(v) for v in page.eval_on_selector_all(
-        "#breakdown td.contribution", "cells => cells.map(c => c.dataset.value).filter(v => v)")]
+    contributions = [
+        Decimal(v)
+        for v in page.eval_on_selector_all(
+            "#breakdown td.contribution", "cells => cells.map(c => c.dataset.value).filter(v => v)"
+        )
+    ]
     assert contributions, "no contributions shown"
     # the contributions shown add up to the final score (shown to 6 places, final rounded half-up to 2)
     assert abs(sum(contributions) - final) <= Decimal("0.005") + Decimal("0.000001") * len(contributions)

@@ -38,8 +38,9 @@ def _stable(name: str, text: str) -> str:
 @pytest.mark.django_db
 def test_contract_exports_on_the_pinned_demo_match_the_golden_files(tmp_path):
     # given: a demo company pinned by seed and anchor, September closed, its QA sample drawn
-    call_command("seed_demo", "--staff", "24", "--days", "40", "--seed", "7", "--anchor", "2026-10-01",
-                 stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--staff", "24", "--days", "40", "--seed", "7", "--anchor", "2026-10-01", stdout=io.StringIO()
+    )
     call_command("qa_sample", "--start", "2026-09-01", "--end", "2026-10-01", stdout=io.StringIO())
     # when
     produced = {}

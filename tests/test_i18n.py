@@ -31,8 +31,12 @@ def test_every_string_in_the_code_has_a_chinese_translation(tmp_path):
     for part in ("performance", "commission", "templates", "config", "locale", "manage.py"):
         src = ROOT / part
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / part)
-    subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete"], cwd=tmp_path,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     po = (tmp_path / "locale/zh_Hans/LC_MESSAGES/django.po").read_text(encoding="utf-8")
     assert untranslated(po) == []
 
@@ -44,5 +48,4 @@ def test_pages_switch_language_per_session():
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
     assert "登录" in client.get("/login/").content.decode()
     with translation.override("zh-hans"):
-
         assert describe_rule("linear", {"floor": 0.5, "target": 0.85}) == "从 50%（0 分）到 85%（100 分）线性计分"

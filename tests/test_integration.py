@@ -49,9 +49,27 @@ def worker(tmp_path):
     log = tmp_path / "worker.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "1", "-P", "prefork",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "-c",
+                "1",
+                "-P",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text() and time.monotonic() < deadline:
@@ -89,10 +107,16 @@ def wait_closed(cycle, timeout=120):
 
 
 def snapshot(cycle):
-    appraisals = sorted(Appraisal.objects.filter(cycle=cycle).values_list(
-        "staff__employee_no", "final_score", "rank", "grade", "eligible"))
-    indicators = sorted(IndicatorResult.objects.filter(appraisal__cycle=cycle).values_list(
-        "appraisal__staff__employee_no", "indicator", "raw_value", "score", "contribution"))
+    appraisals = sorted(
+        Appraisal.objects.filter(cycle=cycle).values_list(
+            "staff__employee_no", "final_score", "rank", "grade", "eligible"
+        )
+    )
+    indicators = sorted(
+        IndicatorResult.objects.filter(appraisal__cycle=cycle).values_list(
+            "appraisal__staff__employee_no", "indicator", "raw_value", "score", "contribution"
+        )
+    )
     return appraisals, indicators
 
 
@@ -108,9 +132,11 @@ def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker,
     cycle_close(cycle=calm)
     assert wait_closed(calm).state == CycleState.REVIEW, calm.error
     expected = snapshot(calm)
-    assert [r[:4] for r in expected[0]] == [("E001", Decimal("66.29"), 2, "needs_improvement"),
-                                            ("E002", Decimal("100.00"), 1, "excellent"),
-                                            ("E003", Decimal("100.00"), None, "not_rated")]
+    assert [r[:4] for r in expected[0]] == [
+        ("E001", Decimal("66.29"), 2, "needs_improvement"),
+        ("E002", Decimal("100.00"), 1, "excellent"),
+        ("E003", Decimal("100.00"), None, "not_rated"),
+    ]
 
     # the same close, with the pool child killed in the middle of a chunk
     received = "cycle_close_task"  # its chunks start as soon as it has run
@@ -139,15 +165,23 @@ def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DEBUG": "false", "SECRET_KEY": "integration-only-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": str(tmp_path / "static"),
+        "DEBUG": "false",
+        "SECRET_KEY": "integration-only-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(tmp_path / "static"),
     }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

@@ -25,8 +25,9 @@ def company(agent_template):
     team_a = Team.objects.create(name="A", parent=root)
     sub_a = Team.objects.create(name="A-1", parent=team_a)
     team_b = Team.objects.create(name="B", parent=root)
-    boss = StaffFactory(employee_no="M1", role="manager", team=team_a,
-                        user=UserFactory(username="m1", groups=["Staff", "Manager"]))
+    boss = StaffFactory(
+        employee_no="M1", role="manager", team=team_a, user=UserFactory(username="m1", groups=["Staff", "Manager"])
+    )
     alice = StaffFactory(employee_no="A1", team=sub_a, manager=boss)
     bob = StaffFactory(employee_no="B1", team=team_b)
     seller = StaffFactory(employee_no="S1", role="sales", team=team_b)
@@ -114,7 +115,6 @@ def test_team_page_query_count_is_pinned_at_two_sizes(client, company, extra):
 
 
 def test_qa_pages_are_for_inspectors_and_disputes_only_for_the_agent(client, company):
-
     qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     inspection = Inspection.objects.select_related("ticket__staff").first()
     other = company["bob"] if inspection.ticket.staff == company["alice"] else company["alice"]
@@ -130,7 +130,6 @@ def test_qa_pages_are_for_inspectors_and_disputes_only_for_the_agent(client, com
 
 @pytest.mark.django_db(transaction=True)
 def test_every_page_answers_for_every_demo_login_in_both_languages(client):
-
     call_command("seed_demo", "--staff", "14", "--days", "20", "--seed", "2", "--tickets-per-day", "4")
 
     payout = Payout.objects.filter(staff__user__username="sales").first()
@@ -171,13 +170,15 @@ def test_personal_and_hr_pages_have_pinned_query_counts_at_two_sizes(client, com
 
 
 def test_my_results_show_each_inspection_item_score(client, company):
-
     qa_sample(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     inspection = Inspection.objects.select_related("ticket__staff", "scorecard").first()
     items = {i.code: i.pk for i in inspection.scorecard.items.all()}
     inspector = StaffFactory(employee_no="Q7")
-    inspection_submit(inspection=inspection, actor=inspector.user,
-                      scores={items["speed"]: 100, items["accuracy"]: 90, items["attitude"]: None, items["sop"]: 85})
+    inspection_submit(
+        inspection=inspection,
+        actor=inspector.user,
+        scores={items["speed"]: 100, items["accuracy"]: 90, items["attitude"]: None, items["sop"]: 85},
+    )
     as_user(client, inspection.ticket.staff)
     page = client.get("/me/").content.decode()
     assert "Response speed 100" in page and "Attitude and language n/a" in page

@@ -56,8 +56,13 @@ class IndicatorForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         errors = []
-        rules.check_indicator(errors, data.get("code", ""), data.get("rule"), data.get("params") or {},
-                              has_metric=bool(data.get("metric")))
+        rules.check_indicator(
+            errors,
+            data.get("code", ""),
+            data.get("rule"),
+            data.get("params") or {},
+            has_metric=bool(data.get("metric")),
+        )
         if errors:
             raise ValidationError(errors)
         return data
@@ -104,8 +109,11 @@ class AppraisalTemplateAdmin(TemplateInUse, SimpleHistoryAdmin):
         try:
             validate_template(template_to_dict(template))
         except ValidationError as exc:
-            self.message_user(request, _("This template is not complete yet: %(e)s") % {"e": "; ".join(exc.messages)},
-                              messages.WARNING)
+            self.message_user(
+                request,
+                _("This template is not complete yet: %(e)s") % {"e": "; ".join(exc.messages)},
+                messages.WARNING,
+            )
 
 
 @admin.register(Section)
@@ -129,8 +137,16 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
     list_filter = ["state"]
     search_fields = ["name"]
     filter_horizontal = ["templates"]
-    readonly_fields = ["state", "progress_done", "progress_total", "close_run", "error", "closing_started_at",
-                       "closed_at", "finalized_at"]
+    readonly_fields = [
+        "state",
+        "progress_done",
+        "progress_total",
+        "close_run",
+        "error",
+        "closing_started_at",
+        "closed_at",
+        "finalized_at",
+    ]
     actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
     change_form_template = "admin/performance/appraisalcycle/change_form.html"
 
@@ -145,10 +161,14 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/close/", self.admin_site.admin_view(self.close_view), name="performance_cycle_close"),
-            path("<int:pk>/results.<str:fmt>", self.admin_site.admin_view(self.results_view),
-                 name="performance_cycle_results"),
-            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view),
-                 name="performance_cycle_progress"),
+            path(
+                "<int:pk>/results.<str:fmt>",
+                self.admin_site.admin_view(self.results_view),
+                name="performance_cycle_results",
+            ),
+            path(
+                "<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="performance_cycle_progress"
+            ),
         ] + super().get_urls()
 
     def close_view(self, request, pk):
@@ -167,16 +187,27 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
             return redirect(reverse("admin:performance_appraisalcycle_change", args=[pk]))
         missing = kci_missing(cycle=cycle)
         context = {
-            **self.admin_site.each_context(request), "cycle": cycle, "opts": self.model._meta,
-            "early": timezone.localdate() < cycle.end, "missing": missing[:50], "missing_count": len(missing),
+            **self.admin_site.each_context(request),
+            "cycle": cycle,
+            "opts": self.model._meta,
+            "early": timezone.localdate() < cycle.end,
+            "missing": missing[:50],
+            "missing_count": len(missing),
             "title": _("Close %(name)s") % {"name": cycle.name},
         }
         return TemplateResponse(request, "admin/performance/appraisalcycle/close_confirm.html", context)
 
     def progress_view(self, request, pk):
         c = AppraisalCycle.objects.get(pk=pk)
-        return JsonResponse({"state": c.state, "state_label": c.get_state_display(), "done": c.progress_done,
-                             "total": c.progress_total, "error": c.error})
+        return JsonResponse(
+            {
+                "state": c.state,
+                "state_label": c.get_state_display(),
+                "done": c.progress_done,
+                "total": c.progress_total,
+                "error": c.error,
+            }
+        )
 
     def results_view(self, request, pk, fmt):
         cycle = AppraisalCycle.objects.get(pk=pk)
@@ -186,8 +217,11 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
             write_table(tmp.name, header, rows, fmt)
             with open(tmp.name, "rb") as fh:
                 body = fh.read()
-        ctype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-                 else "text/csv; charset=utf-8")
+        ctype = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if fmt == "xlsx"
+            else "text/csv; charset=utf-8"
+        )
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
         return response
@@ -211,8 +245,13 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
     def reopen_cycles(self, request, queryset):
-        self._each(request, queryset.filter(state=CycleState.FINALIZED), services.cycle_reopen,
-                   _("%(name)s reopened for review."), reason=request.POST.get("reason", ""))
+        self._each(
+            request,
+            queryset.filter(state=CycleState.FINALIZED),
+            services.cycle_reopen,
+            _("%(name)s reopened for review."),
+            reason=request.POST.get("reason", ""),
+        )
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)
@@ -222,8 +261,17 @@ class IndicatorResultInline(admin.TabularInline):
     model = IndicatorResult
     extra = 0
     can_delete = False
-    fields = ["section", "indicator", "metric", "raw_value", "rule", "score", "weight", "effective_weight",
-              "contribution"]
+    fields = [
+        "section",
+        "indicator",
+        "metric",
+        "raw_value",
+        "rule",
+        "score",
+        "weight",
+        "effective_weight",
+        "contribution",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -238,13 +286,33 @@ class SectionResultInline(IndicatorResultInline):
 
 @admin.register(Appraisal)
 class AppraisalAdmin(SimpleHistoryAdmin):
-    list_display = ["staff", "cycle", "template", "final_score", "grade", "rank", "eligible", "override_score",
-                    "override_grade", "improvement_plan"]
+    list_display = [
+        "staff",
+        "cycle",
+        "template",
+        "final_score",
+        "grade",
+        "rank",
+        "eligible",
+        "override_score",
+        "override_grade",
+        "improvement_plan",
+    ]
     list_filter = ["cycle", "grade", "eligible", "improvement_plan", "staff__team", "template__role"]
     search_fields = ["=staff__employee_no", "^staff__name"]
     list_select_related = ["staff", "cycle", "template"]
-    readonly_fields = ["cycle", "staff", "template", "final_score", "grade", "rank", "eligible", "tickets_handled",
-                       "computed_at", "improvement_plan"]
+    readonly_fields = [
+        "cycle",
+        "staff",
+        "template",
+        "final_score",
+        "grade",
+        "rank",
+        "eligible",
+        "tickets_handled",
+        "computed_at",
+        "improvement_plan",
+    ]
     inlines = [SectionResultInline, IndicatorResultInline]
     show_full_result_count = False
 
@@ -259,8 +327,13 @@ class AppraisalAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """Calibration goes through the service: a reason is required and the change audited."""
         try:
-            reviews.appraisal_override(appraisal=obj, score=obj.override_score, grade=obj.override_grade,
-                                        reason=obj.override_reason, actor=request.user)
+            reviews.appraisal_override(
+                appraisal=obj,
+                score=obj.override_score,
+                grade=obj.override_grade,
+                reason=obj.override_reason,
+                actor=request.user,
+            )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 
@@ -309,7 +382,8 @@ class AppealAdmin(SimpleHistoryAdmin):
             return super().save_model(request, obj, form, change)
         original = Appeal.objects.get(pk=obj.pk)
         try:
-            reviews.appeal_decide(appeal=original, upheld=status == AppealStatus.UPHELD, decision=obj.decision,
-                                   actor=request.user)
+            reviews.appeal_decide(
+                appeal=original, upheld=status == AppealStatus.UPHELD, decision=obj.decision, actor=request.user
+            )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)

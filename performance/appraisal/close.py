@@ -59,10 +59,14 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
     values = compute_metrics(staff_ids, cycle.start, cycle.end, now=cycle.closing_started_at)
     if MemberMetrics.objects.filter(cycle=cycle).exists():  # nothing to replace on a cycle's first close
         MemberMetrics.objects.filter(cycle=cycle, staff_id__in=staff_ids).delete()
-    copy_insert(MemberMetrics, ["cycle_id", "staff_id", "values"], (
-        (cycle.pk, sid, {code: result.to_json() for code, result in metrics.items()})
-        for sid, metrics in values.items()
-    ))
+    copy_insert(
+        MemberMetrics,
+        ["cycle_id", "staff_id", "values"],
+        (
+            (cycle.pk, sid, {code: result.to_json() for code, result in metrics.items()})
+            for sid, metrics in values.items()
+        ),
+    )
     done = MemberMetrics.objects.filter(cycle=cycle).count()
     AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
@@ -127,8 +131,15 @@ def _score_appraisals(cycle: AppraisalCycle) -> dict[int, StoredMetrics]:
     to_create, kept, changed = [], [], {}
     for row in computed:
         sid, grade = row["staff_id"], row["grade"]
-        values = (row["template"].pk, row["aggregate"].rounded, grade, row["rank"], row["eligible"], row["tickets"],
-                  _needs_plan(grade, previous.get(sid, [])))
+        values = (
+            row["template"].pk,
+            row["aggregate"].rounded,
+            grade,
+            row["rank"],
+            row["eligible"],
+            row["tickets"],
+            _needs_plan(grade, previous.get(sid, [])),
+        )
         before = existing.pop(sid, None)
         if before is None:
             to_create.append((cycle.pk, sid, *values, None, "", "", now))
@@ -173,8 +184,15 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
         indicators = []
         for ind in section.indicators.all():
             rule = rules.get(ind.rule)
-            indicators.append((ind, (section.code, ind.code), scoring.exact_weight(ind.weight), rule,
-                               None if rule.needs_peers else rule.scorer(ind.params)))
+            indicators.append(
+                (
+                    ind,
+                    (section.code, ind.code),
+                    scoring.exact_weight(ind.weight),
+                    rule,
+                    None if rule.needs_peers else rule.scorer(ind.params),
+                )
+            )
         plan.append((section, scoring.exact_weight(section.weight), indicators))
     no_values = {}
     eligible, tickets = {}, {}
@@ -205,9 +223,20 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
                 scores.append(scoring.IndicatorScore(ind.code, weight, score))
             section_scores.append(scoring.SectionScore(section.code, section_weight, scores))
         agg = scoring.aggregate(section_scores)
-        rows.append({"staff_id": sid, "employee_no": eno, "template": template, "aggregate": agg,
-                     "eligible": eligible[sid], "tickets": tickets[sid], "raw": raw, "sections": sections,
-                     "rank": None, "grade": NOT_RATED})
+        rows.append(
+            {
+                "staff_id": sid,
+                "employee_no": eno,
+                "template": template,
+                "aggregate": agg,
+                "eligible": eligible[sid],
+                "tickets": tickets[sid],
+                "raw": raw,
+                "sections": sections,
+                "rank": None,
+                "grade": NOT_RATED,
+            }
+        )
     ranked = [r for r in rows if r["eligible"] and r["aggregate"].rounded is not None]
     order = scoring.order_for_rank([(i, r["employee_no"], r["aggregate"].rounded) for i, r in enumerate(ranked)])
     grade_of = scoring.grader(template.grading_method, template.grades)
@@ -219,11 +248,31 @@ def _score_template(template, team, metrics, ratings) -> list[dict]:
 
 
 SCORED_FIELDS = ["template_id", "final_score", "grade", "rank", "eligible", "tickets_handled", "improvement_plan"]
-APPRAISAL_FIELDS = ["cycle_id", "staff_id", *SCORED_FIELDS, "override_score", "override_grade", "override_reason",
-                    "computed_at"]  # a new appraisal: scored, not calibrated
+APPRAISAL_FIELDS = [
+    "cycle_id",
+    "staff_id",
+    *SCORED_FIELDS,
+    "override_score",
+    "override_grade",
+    "override_reason",
+    "computed_at",
+]  # a new appraisal: scored, not calibrated
 SECTION_FIELDS = ["appraisal_id", "code", "kind", "weight", "position", "effective_weight", "score"]
-INDICATOR_FIELDS = ["appraisal_id", "section", "indicator", "name", "metric", "raw_value", "rule", "params", "weight",
-                    "position", "score", "effective_weight", "contribution"]
+INDICATOR_FIELDS = [
+    "appraisal_id",
+    "section",
+    "indicator",
+    "name",
+    "metric",
+    "raw_value",
+    "rule",
+    "params",
+    "weight",
+    "position",
+    "score",
+    "effective_weight",
+    "contribution",
+]
 
 
 def _maybe(value, places):
@@ -242,9 +291,21 @@ def _indicator_rows(aid, row):
     for section, sscore in zip(row["sections"], agg.sections):
         for ind, iscore in zip(section.indicators.all(), sscore.indicators):
             value = row["raw"][(section.code, ind.code)][row["staff_id"]]
-            yield (aid, section.code, ind.code, ind.name, ind.metric, _maybe(value, 10), ind.rule, ind.params,
-                   ind.weight, position, _maybe(iscore.score, 4), _maybe(iscore.share, 8),
-                   _maybe(iscore.contribution, 6))
+            yield (
+                aid,
+                section.code,
+                ind.code,
+                ind.name,
+                ind.metric,
+                _maybe(value, 10),
+                ind.rule,
+                ind.params,
+                ind.weight,
+                position,
+                _maybe(iscore.score, 4),
+                _maybe(iscore.share, 8),
+                _maybe(iscore.contribution, 6),
+            )
             position += 1
 
 
@@ -255,7 +316,8 @@ def _previous_grades(cycle) -> dict[int, list[str]]:
     the years of history behind it.
     """
     earlier = list(
-        AppraisalCycle.objects.filter(end__lte=cycle.start).order_by("-start")
+        AppraisalCycle.objects.filter(end__lte=cycle.start)
+        .order_by("-start")
         .values_list("pk", flat=True)[: max(0, settings.APPRAISAL["IMPROVEMENT_PLAN_AFTER"] - 1)]
     )
     out: dict[int, list[str]] = {}

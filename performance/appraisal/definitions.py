@@ -70,8 +70,9 @@ def validate_template(data: dict) -> None:
             seen.add(ind.get("code"))
             weights.append(check_number(errors, f"{iwhere}.weight", ind.get("weight"), positive=True))
             scoring = ind.get("scoring") or {}
-            check_indicator(errors, f"{iwhere}.scoring", scoring.get("rule"), scoring,
-                            has_metric=bool(ind.get("metric")))
+            check_indicator(
+                errors, f"{iwhere}.scoring", scoring.get("rule"), scoring, has_metric=bool(ind.get("metric"))
+            )
         _check_weights(errors, f"{where}.indicators", weights)
     _check_weights(errors, "sections", section_weights)
     grading = data.get("grading") or {"method": "thresholds", "grades": []}
@@ -106,7 +107,12 @@ def template_to_dict(template: AppraisalTemplate) -> dict:
             item["scoring"] = {"rule": ind.rule, **ind.params}
             indicators.append(item)
         sections.append(
-            {"code": section.code, "kind": section.kind, "weight": yaml_number(section.weight), "indicators": indicators}
+            {
+                "code": section.code,
+                "kind": section.kind,
+                "weight": yaml_number(section.weight),
+                "indicators": indicators,
+            }
         )
     return {
         "code": template.code,
@@ -139,7 +145,9 @@ def template_load(*, data: dict) -> tuple[AppraisalTemplate, bool]:
     validate_template(data)
     latest = (
         AppraisalTemplate.objects.filter(code=data["code"])
-        .prefetch_related("sections__indicators").order_by("-version").first()
+        .prefetch_related("sections__indicators")
+        .order_by("-version")
+        .first()
     )
     if latest and _canonical(template_to_dict(latest)) == _canonical(data):
         if not latest.active:
@@ -165,7 +173,13 @@ def template_load(*, data: dict) -> tuple[AppraisalTemplate, bool]:
             params = dict(ind.get("scoring") or {})
             rule = params.pop("rule")
             Indicator.objects.create(
-                section=section, code=ind["code"], name=ind.get("name", ""), metric=ind.get("metric", "") or "",
-                weight=Decimal(str(ind["weight"])), rule=rule, params=plain_numbers(params), position=j,
+                section=section,
+                code=ind["code"],
+                name=ind.get("name", ""),
+                metric=ind.get("metric", "") or "",
+                weight=Decimal(str(ind["weight"])),
+                rule=rule,
+                params=plain_numbers(params),
+                position=j,
             )
     return template, True

@@ -13,7 +13,12 @@ class AppraisalFilter(django_filters.FilterSet):
     grade = django_filters.CharFilter(field_name="grade", label=_("grade"))
     q = django_filters.CharFilter(method="search", label=_("name or employee no."))
     order = django_filters.OrderingFilter(
-        fields=(("final_score", "score"), ("rank", "rank"), ("staff__employee_no", "employee_no"), ("staff__name", "name")),
+        fields=(
+            ("final_score", "score"),
+            ("rank", "rank"),
+            ("staff__employee_no", "employee_no"),
+            ("staff__name", "name"),
+        ),
         label=_("sort by"),
     )
 

@@ -41,8 +41,15 @@ def cycle_assert_editable(cycle: AppraisalCycle) -> None:
     """Refuse a change to a locked cycle. The state is read from the database: the caller's copy may be stale."""
     state = AppraisalCycle.objects.filter(pk=cycle.pk).values_list("state", flat=True).first()
     if state == CycleState.FINALIZED:
-        raise CycleLocked(_("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name})
+        raise CycleLocked(
+            _("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name}
+        )
     approved = _approved()
     if approved is not None and AppraisalCycle.objects.filter(approved, pk=cycle.pk).exists():
-        raise CycleLocked(_("Cycle %(name)s has approved payouts: its data, scores and ratings are locked until "
-                            "finance unlocks them.") % {"name": cycle.name})
+        raise CycleLocked(
+            _(
+                "Cycle %(name)s has approved payouts: its data, scores and ratings are locked until "
+                "finance unlocks them."
+            )
+            % {"name": cycle.name}
+        )

@@ -122,8 +122,13 @@ def family(*produces):
 
 
 TICKET_RATES = (
-    "first_response_rate_2m", "avg_response_rate_3m", "satisfaction_rate",
-    "resolution_rate", "fcr_rate", "avg_handle_seconds", "conversion_rate",
+    "first_response_rate_2m",
+    "avg_response_rate_3m",
+    "satisfaction_rate",
+    "resolution_rate",
+    "fcr_rate",
+    "avg_handle_seconds",
+    "conversion_rate",
 )
 
 
@@ -173,7 +178,9 @@ def ticket_metrics(staff_ids, start, end, now):
 def qa_metrics(staff_ids, start, end, now):
     rows = (
         Inspection.objects.filter(
-            ticket__staff_id__in=staff_ids, ticket__created_at__gte=start, ticket__created_at__lt=end,
+            ticket__staff_id__in=staff_ids,
+            ticket__created_at__gte=start,
+            ticket__created_at__lt=end,
             status__in=COMPLETED,
         )
         .values("ticket__staff_id")
@@ -189,8 +196,7 @@ def qa_metrics(staff_ids, start, end, now):
 def complaint_metrics(staff_ids, start, end, now):
     window = Q(received_at__gte=start, received_at__lt=end)
     against = (
-        Complaint.objects.filter(window, staff_id__in=staff_ids)
-        .values("staff_id").annotate(n=Count("id")).order_by()
+        Complaint.objects.filter(window, staff_id__in=staff_ids).values("staff_id").annotate(n=Count("id")).order_by()
     )
     handled = (
         Complaint.objects.filter(window, handler_id__in=staff_ids)
@@ -241,13 +247,17 @@ def order_metrics(staff_ids, start, end, now):
 def retention_metrics(staff_ids, start, end, now):
     tz = ZoneInfo(settings.TIME_ZONE)
     renewal = Order.objects.filter(
-        customer_id=OuterRef("customer_id"), is_renewal=True,
-        paid_at__gte=start - datetime.timedelta(days=30), paid_at__lt=end,
+        customer_id=OuterRef("customer_id"),
+        is_renewal=True,
+        paid_at__gte=start - datetime.timedelta(days=30),
+        paid_at__lt=end,
     )
     rows = (
         Order.objects.filter(
-            staff_id__in=staff_ids, paid_at__lt=end,
-            term_end__gte=start.astimezone(tz).date(), term_end__lt=end.astimezone(tz).date(),
+            staff_id__in=staff_ids,
+            paid_at__lt=end,
+            term_end__gte=start.astimezone(tz).date(),
+            term_end__lt=end.astimezone(tz).date(),
         )
         .values("staff_id")
         .annotate(

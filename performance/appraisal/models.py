@@ -142,8 +142,9 @@ class MemberMetrics(models.Model):
     Values imported with ``import_data metrics`` are ``MetricValue`` rows.
     """
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="member_metrics",
-                              db_index=False)  # the unique constraint below leads with the cycle
+    cycle = models.ForeignKey(
+        AppraisalCycle, on_delete=models.CASCADE, related_name="member_metrics", db_index=False
+    )  # the unique constraint below leads with the cycle
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="member_metrics")
     values = models.JSONField(_("values"), default=dict)
 
@@ -170,9 +171,7 @@ class MetricValue(models.Model):
     class Meta:
         verbose_name = _("metric value")
         verbose_name_plural = _("metric values")
-        constraints = [
-            models.UniqueConstraint(fields=["cycle", "staff", "metric"], name="metric_value_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["cycle", "staff", "metric"], name="metric_value_unique")]
 
 
 class KciRating(models.Model):
@@ -182,8 +181,12 @@ class KciRating(models.Model):
     rating = models.DecimalField(_("rating"), max_digits=6, decimal_places=2)
     comment = models.TextField(_("comment"), blank=True)
     rated_by = models.ForeignKey(
-        Staff, verbose_name=_("rated by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="kci_ratings_given",
+        Staff,
+        verbose_name=_("rated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="kci_ratings_given",
     )
     rated_at = models.DateTimeField(_("rated at"), auto_now=True)
     history = HistoricalRecords()

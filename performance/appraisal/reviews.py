@@ -25,8 +25,10 @@ def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, acto
     cycle_assert_editable(cycle)
     item = next((i for i in kci_items(cycle=cycle).get(staff.role, []) if i.code == indicator), None)
     if item is None:
-        raise ValidationError(_("%(v)r is not a rated (KCI) indicator of this member's template in %(c)s")
-                              % {"v": indicator, "c": cycle.name})
+        raise ValidationError(
+            _("%(v)r is not a rated (KCI) indicator of this member's template in %(c)s")
+            % {"v": indicator, "c": cycle.name}
+        )
     problem = rules.Rating.out_of_scale(rating, item.params)
     if problem:
         raise ValidationError(f"{item.name or item.code}: {problem}")
@@ -81,10 +83,14 @@ def appeal_decide(*, appeal, upheld: bool, decision: str, actor) -> Appeal:
     audited(appeal, actor).save()
     email = appeal.appraisal.staff.email
     if email:
-        transaction.on_commit(lambda: send_mail(
-            _("Your appeal was decided"),
-            _("Your appeal on %(cycle)s was %(status)s: %(decision)s") % {
-                "cycle": appeal.appraisal.cycle.name, "status": appeal.get_status_display(), "decision": decision},
-            None, [email], fail_silently=True,
-        ))
+        transaction.on_commit(
+            lambda: send_mail(
+                _("Your appeal was decided"),
+                _("Your appeal on %(cycle)s was %(status)s: %(decision)s")
+                % {"cycle": appeal.appraisal.cycle.name, "status": appeal.get_status_display(), "decision": decision},
+                None,
+                [email],
+                fail_silently=True,
+            )
+        )
     return appeal

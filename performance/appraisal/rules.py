@@ -123,7 +123,9 @@ class Linear(Rule):
 
     def describe(self, params):
         return _("linear from %(floor)s (0) to %(target)s (100)") % {
-            "floor": _shown(params["floor"]), "target": _shown(params["target"])}
+            "floor": _shown(params["floor"]),
+            "target": _shown(params["target"]),
+        }
 
 
 @register

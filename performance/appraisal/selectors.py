@@ -67,8 +67,12 @@ def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
     out: dict[str, list[Indicator]] = {}
     for template in cycle.templates.prefetch_related("sections__indicators").order_by("code", "-version"):
         if template.role not in out:
-            out[template.role] = [ind for section in template.sections.all() for ind in section.indicators.all()
-                                  if rules.get(ind.rule).source == "rating"]
+            out[template.role] = [
+                ind
+                for section in template.sections.all()
+                for ind in section.indicators.all()
+                if rules.get(ind.rule).source == "rating"
+            ]
     return out
 
 
@@ -83,8 +87,9 @@ def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, str]]
         members = members.filter(pk__in=staff.values("pk"))
         ratings = ratings.filter(staff__in=staff.values("pk"))
     rated = set(ratings.values_list("staff_id", "indicator"))
-    return [(member, item.code) for member in members for item in items[member.role]
-            if (member.pk, item.code) not in rated]
+    return [
+        (member, item.code) for member in members for item in items[member.role] if (member.pk, item.code) not in rated
+    ]
 
 
 def results_table(*, cycle: AppraisalCycle):
@@ -96,8 +101,19 @@ def results_table(*, cycle: AppraisalCycle):
                 key = f"{section.code}.{ind.code}"
                 if key not in indicator_cols:
                     indicator_cols.append(key)
-    header = ["employee_no", "name", "template", "final_score", "grade", "rank", "eligible",
-              "calibrated_score", "calibrated_grade", "team", "tickets_handled"]
+    header = [
+        "employee_no",
+        "name",
+        "template",
+        "final_score",
+        "grade",
+        "rank",
+        "eligible",
+        "calibrated_score",
+        "calibrated_grade",
+        "team",
+        "tickets_handled",
+    ]
     for key in indicator_cols:
         header += [f"{key}.value", f"{key}.score"]
     qs = appraisal_with_breakdown(
@@ -107,12 +123,25 @@ def results_table(*, cycle: AppraisalCycle):
     def rows():
         for a in qs.iterator(chunk_size=1000):
             by_key = {f"{i.section}.{i.indicator}": i for i in a.indicators.all()}
-            row = [a.staff.employee_no, a.staff.name, a.template.code, a.final_score, a.grade, a.rank, a.eligible,
-                   a.override_score, a.override_grade, a.staff.team.name, a.tickets_handled]
+            row = [
+                a.staff.employee_no,
+                a.staff.name,
+                a.template.code,
+                a.final_score,
+                a.grade,
+                a.rank,
+                a.eligible,
+                a.override_score,
+                a.override_grade,
+                a.staff.team.name,
+                a.tickets_handled,
+            ]
             for key in indicator_cols:
                 i = by_key.get(key)
-                row += [normalized(i.raw_value) if i else None,
-                        None if i is None or i.score is None else i.score.quantize(Decimal("0.01"))]
+                row += [
+                    normalized(i.raw_value) if i else None,
+                    None if i is None or i.score is None else i.score.quantize(Decimal("0.01")),
+                ]
             yield row
 
     return header, rows()

@@ -33,7 +33,10 @@ def cycle_create(*, name, start, end, templates=None, plans=None, actor=None, ap
     else:
         chosen = list(AppraisalTemplate.objects.filter(active=True))
     cycle = AppraisalCycle(
-        name=name, start=start, end=end, state=CycleState.OPEN,
+        name=name,
+        start=start,
+        end=end,
+        state=CycleState.OPEN,
         appeal_days=settings.APPRAISAL["APPEAL_DAYS"] if appeal_days is None else appeal_days,
     )
     cycle.full_clean()

@@ -36,11 +36,14 @@ def breakdown(appraisal):
     rows = []
     sections = {s.code: s for s in appraisal.sections.all()}
     for ind in appraisal.indicators.all():
-        rows.append({
-            "section": sections.get(ind.section), "ind": ind,
-            "rule_text": rules.describe(ind.rule, ind.params),
-            "share_pct": None if ind.effective_weight is None else ind.effective_weight * 100,
-        })
+        rows.append(
+            {
+                "section": sections.get(ind.section),
+                "ind": ind,
+                "rule_text": rules.describe(ind.rule, ind.params),
+                "share_pct": None if ind.effective_weight is None else ind.effective_weight * 100,
+            }
+        )
     return rows
 
 
@@ -63,9 +66,13 @@ def my_results(request):
                     series.setdefault(i.name or i.indicator, []).append((a.cycle.name, i.score))
         context["trend"] = line_chart(series, _("Score and KPI trend"))
     context["inspections"] = (
-        Inspection.objects.filter(ticket__staff=me).select_related("ticket")
-        .prefetch_related(Prefetch("scores", queryset=InspectionScore.objects.select_related("item")
-                                   .order_by("review", "item__position")))
+        Inspection.objects.filter(ticket__staff=me)
+        .select_related("ticket")
+        .prefetch_related(
+            Prefetch(
+                "scores", queryset=InspectionScore.objects.select_related("item").order_by("review", "item__position")
+            )
+        )
         .order_by("-sampled_at")[:20]
     )
     context["complaints"] = Complaint.objects.filter(Q(staff=me) | Q(handler=me)).order_by("-received_at")[:20]
@@ -75,12 +82,18 @@ def my_results(request):
 def _appraisal_context(appraisal):
     kci = KciRating.objects.filter(cycle=appraisal.cycle, staff=appraisal.staff).select_related("rated_by")
     deadline = reviews.appeal_deadline(appraisal.cycle)
-    can_appeal = (appraisal.cycle.state == CycleState.REVIEW and deadline is not None
-                  and timezone.localdate() <= deadline)
+    can_appeal = (
+        appraisal.cycle.state == CycleState.REVIEW and deadline is not None and timezone.localdate() <= deadline
+    )
     total = sum((i.contribution for i in appraisal.indicators.all() if i.contribution is not None), Decimal(0))
     return {
-        "appraisal": appraisal, "rows": breakdown(appraisal), "kci": kci, "appeals": appraisal.appeals.all(),
-        "appeal_deadline": deadline, "can_appeal": can_appeal, "contribution_total": total,
+        "appraisal": appraisal,
+        "rows": breakdown(appraisal),
+        "kci": kci,
+        "appeals": appraisal.appeals.all(),
+        "appeal_deadline": deadline,
+        "can_appeal": can_appeal,
+        "contribution_total": total,
     }
 
 
@@ -119,25 +132,47 @@ def team(request):
     results = f.qs.order_by("rank", "staff__employee_no") if "order" not in data else f.qs
     cycle = f.form.cleaned_data.get("cycle") if f.is_bound and f.form.is_valid() else None
     grades = dict(
-        results.annotate(g=Coalesce(NullIf("override_grade", Value("")), "grade")).values("g")
-        .annotate(n=Count("id")).order_by("g").values_list("g", "n")
+        results.annotate(g=Coalesce(NullIf("override_grade", Value("")), "grade"))
+        .values("g")
+        .annotate(n=Count("id"))
+        .order_by("g")
+        .values_list("g", "n")
     )
     page = Paginator(results, 100).get_page(request.GET.get("page"))
     missing = kci_missing(cycle=cycle, staff=visible) if cycle else []
-    breaches = Complaint.objects.filter(
-        Q(staff__in=visible) | Q(handler__in=visible), any_breached_q(timezone.now()),
-    ).select_related("staff", "handler").order_by("-received_at")[:20]
+    breaches = (
+        Complaint.objects.filter(
+            Q(staff__in=visible) | Q(handler__in=visible),
+            any_breached_q(timezone.now()),
+        )
+        .select_related("staff", "handler")
+        .order_by("-received_at")[:20]
+    )
     disputes = Inspection.objects.filter(ticket__staff__in=visible, status=InspectionStatus.DISPUTED).select_related(
-        "ticket__staff")[:20]
-    open_appeals = Appraisal.objects.filter(staff__in=visible, appeals__status="open").select_related("staff",
-                                                                                                       "cycle")[:20]
-    return render(request, "performance/team.html", {
-        "filter": f, "results": page, "page": page, "cycle": cycle, "missing": missing[:100],
-        "missing_count": len(missing), "query": _without_page(request),
-        "grade_chart": bar_chart([(str(grade_label(g)), n) for g, n in sorted(grades.items())], _("Grade distribution")),
-        "breaches": breaches,
-        "disputes": disputes, "open_appeals": open_appeals,
-    })
+        "ticket__staff"
+    )[:20]
+    open_appeals = Appraisal.objects.filter(staff__in=visible, appeals__status="open").select_related("staff", "cycle")[
+        :20
+    ]
+    return render(
+        request,
+        "performance/team.html",
+        {
+            "filter": f,
+            "results": page,
+            "page": page,
+            "cycle": cycle,
+            "missing": missing[:100],
+            "missing_count": len(missing),
+            "query": _without_page(request),
+            "grade_chart": bar_chart(
+                [(str(grade_label(g)), n) for g, n in sorted(grades.items())], _("Grade distribution")
+            ),
+            "breaches": breaches,
+            "disputes": disputes,
+            "open_appeals": open_appeals,
+        },
+    )
 
 
 @login_required
@@ -159,16 +194,25 @@ def kci_form(request, cycle_id, staff_id):
                 raw = request.POST.get(f"rating_{item.code}", "").strip()
                 if not raw:
                     continue
-                reviews.kci_rate(cycle=cycle, staff=member, indicator=item.code, rating=Decimal(raw),
-                                  comment=request.POST.get(f"comment_{item.code}", ""), rated_by=rater,
-                                  actor=request.user)
+                reviews.kci_rate(
+                    cycle=cycle,
+                    staff=member,
+                    indicator=item.code,
+                    rating=Decimal(raw),
+                    comment=request.POST.get(f"comment_{item.code}", ""),
+                    rated_by=rater,
+                    actor=request.user,
+                )
             messages.success(request, _("Ratings saved for %(name)s.") % {"name": member.name})
             return redirect(f"{reverse('team')}?cycle={cycle.pk}")
         except (ValidationError, ArithmeticError) as exc:
             errors = getattr(exc, "messages", [_("Enter a number.")])
     rows = [{"item": i, "rating": existing.get(i.code), "scale": i.params.get("scale", 5)} for i in items]
-    return render(request, "performance/kci_form.html", {"cycle": cycle, "member": member, "rows": rows,
-                                                         "errors": errors, "locked": cycle.locked})
+    return render(
+        request,
+        "performance/kci_form.html",
+        {"cycle": cycle, "member": member, "rows": rows, "errors": errors, "locked": cycle.locked},
+    )
 
 
 def _without_page(request) -> str:
@@ -182,32 +226,46 @@ def hr_dashboard(request):
     require_groups(request, "HR")
     cycles = list(AppraisalCycle.objects.order_by("-start")[:12])
     cycle = next((c for c in cycles if str(c.pk) == request.GET.get("cycle")), None) or next(
-        (c for c in cycles if c.state in PUBLISHED), cycles[0] if cycles else None)
+        (c for c in cycles if c.state in PUBLISHED), cycles[0] if cycles else None
+    )
     context = {"cycles": cycles, "cycle": cycle}
     if cycle:
-        by_team = (Appraisal.objects.filter(cycle=cycle).values("staff__team__name", "grade")
-                   .annotate(n=Count("id")).order_by("staff__team__name", "grade"))
+        by_team = (
+            Appraisal.objects.filter(cycle=cycle)
+            .values("staff__team__name", "grade")
+            .annotate(n=Count("id"))
+            .order_by("staff__team__name", "grade")
+        )
         table = {}
         for row in by_team:
             table.setdefault(row["staff__team__name"], {})[row["grade"]] = row["n"]
         grades = sorted({row["grade"] for row in by_team})
         scores = Appraisal.objects.filter(cycle=cycle, final_score__isnull=False).values_list("final_score", flat=True)
         buckets = Counter(min(9, int(s // 10)) for s in scores)
-        context.update({
-            "team_grades": table, "grades": grades,
-            "histogram": bar_chart([(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", buckets.get(b, 0)) for b in range(10)],
-                                   _("Score histogram")),
-            "missing_count": len(kci_missing(cycle=cycle)),
-            "open_appeals": Appraisal.objects.filter(cycle=cycle, appeals__status="open").count(),
-        })
+        context.update(
+            {
+                "team_grades": table,
+                "grades": grades,
+                "histogram": bar_chart(
+                    [(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", buckets.get(b, 0)) for b in range(10)],
+                    _("Score histogram"),
+                ),
+                "missing_count": len(kci_missing(cycle=cycle)),
+                "open_appeals": Appraisal.objects.filter(cycle=cycle, appeals__status="open").count(),
+            }
+        )
     qa_trend, sla_trend = [], []
     for c in reversed(cycles):
-        qa = c.member_metrics.aggregate(passed=metric_count_sum("qa_pass_rate", 0), done=metric_count_sum("qa_pass_rate", 1))
+        qa = c.member_metrics.aggregate(
+            passed=metric_count_sum("qa_pass_rate", 0), done=metric_count_sum("qa_pass_rate", 1)
+        )
         qa_trend.append((c.name, None if not qa["done"] else Decimal(qa["passed"]) / qa["done"] * 100))
         s, e = window_bounds(c.start, c.end)
         comp = Complaint.objects.filter(received_at__gte=s, received_at__lt=e).aggregate(
-            n=Count("id"), met=Count("id", filter=met_q(timezone.now())))
+            n=Count("id"), met=Count("id", filter=met_q(timezone.now()))
+        )
         sla_trend.append((c.name, None if not comp["n"] else Decimal(comp["met"]) / comp["n"] * 100))
-    context["trend"] = line_chart({_("QA pass rate %"): qa_trend, _("SLA compliance %"): sla_trend},
-                                  _("QA pass rate and SLA compliance"))
+    context["trend"] = line_chart(
+        {_("QA pass rate %"): qa_trend, _("SLA compliance %"): sla_trend}, _("QA pass rate and SLA compliance")
+    )
     return render(request, "performance/hr_dashboard.html", context)

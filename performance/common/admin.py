@@ -24,7 +24,9 @@ class EstimatedCountPaginator(Paginator):
         qs = self.object_list
         if connection.vendor == "postgresql" and not qs.query.where:
             with connection.cursor() as cur:
-                cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+                cur.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
+                )
                 row = cur.fetchone()
             if row and row[0] > BOUND:
                 return row[0]
@@ -63,8 +65,9 @@ class WeightsFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        weights = [f.cleaned_data.get("weight") for f in self.forms
-                   if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        weights = [
+            f.cleaned_data.get("weight") for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
         total = wrong_weight_total(weights)
         if total is not None:
             raise ValidationError(_("Weights sum to %(total)s, not 100.") % {"total": total})

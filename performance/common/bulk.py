@@ -14,8 +14,17 @@ from django.db.models import CharField, DateTimeField, IntegerField, Value
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-PG_TYPES = {"timestamp with time zone": "timestamptz", "integer": "int4", "bigint": "int8", "smallint": "int2",
-            "boolean": "bool", "varchar": "varchar", "text": "text", "numeric": "numeric", "date": "date"}
+PG_TYPES = {
+    "timestamp with time zone": "timestamptz",
+    "integer": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "boolean": "bool",
+    "varchar": "varchar",
+    "text": "text",
+    "numeric": "numeric",
+    "date": "date",
+}
 
 
 def pg_type(db_type: str) -> str:
@@ -37,8 +46,7 @@ def copy_insert(model, fields: list[str], rows) -> int:
     json_at = [i for i, t in enumerate(types) if t == "jsonb"]
     qn = connection.ops.quote_name
     with connection.cursor() as cur:
-        sql = (f"COPY {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) "
-               "FROM STDIN (FORMAT BINARY)")
+        sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) FROM STDIN (FORMAT BINARY)"
         with cur.cursor.copy(sql) as copy:
             copy.set_types(types)
             jsonb = _JsonbCache()
@@ -87,8 +95,7 @@ def gc_paused():
 HISTORY_OWN = ("history_id", "history_date", "history_change_reason", "history_type", "history_user")
 
 
-def history_insert_from(queryset, *, history_type: str = "+", user=None, reason: str | None = None,
-                        when=None) -> int:
+def history_insert_from(queryset, *, history_type: str = "+", user=None, reason: str | None = None, when=None) -> int:
     """django-simple-history records for every row of ``queryset``, in one INSERT … SELECT.
 
     The same records ``bulk_create_with_history`` writes (all tracked fields, date, type,

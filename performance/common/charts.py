@@ -25,8 +25,10 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
     parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>']
     for g in (0, 50, 100):
         _x, y = xy(0, g)
-        parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="4" y="{y + 4:.1f}" class="axis">{g}</text>')
+        parts.append(
+            f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="4" y="{y + 4:.1f}" class="axis">{g}</text>'
+        )
     for i, label in enumerate(labels):
         x, _y = xy(i, 0)
         parts.append(f'<text x="{x:.1f}" y="{height - 10}" class="axis" text-anchor="middle">{escape(label)}</text>')
@@ -40,8 +42,10 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
         for x, y in coords:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
     parts.append("</svg>")
-    legend = "".join(f'<span class="legend"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
-                     for k, name in enumerate(series))
+    legend = "".join(
+        f'<span class="legend"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
+        for k, name in enumerate(series)
+    )
     return mark_safe("".join(parts) + f'<div class="legends">{legend}</div>')
 
 
@@ -54,8 +58,10 @@ def bar_chart(bars: list[tuple[str, int]], title: str, width=560, bar_h=22):
     for i, (label, value) in enumerate(bars):
         y = 5 + i * bar_h
         w = (width - 200) * value / top
-        parts.append(f'<text x="0" y="{y + 15}" class="axis">{escape(label)}</text>'
-                     f'<rect x="150" y="{y + 3}" width="{w:.1f}" height="{bar_h - 8}" fill="{PALETTE[0]}"/>'
-                     f'<text x="{155 + w:.1f}" y="{y + 15}" class="axis">{value}</text>')
+        parts.append(
+            f'<text x="0" y="{y + 15}" class="axis">{escape(label)}</text>'
+            f'<rect x="150" y="{y + 3}" width="{w:.1f}" height="{bar_h - 8}" fill="{PALETTE[0]}"/>'
+            f'<text x="{155 + w:.1f}" y="{y + 15}" class="axis">{value}</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -19,15 +19,20 @@ class LockedWindows:
             return
         for name, start, end in self.windows:
             if start <= value < end:
-                errors.add(number, column, _("falls in cycle %(name)s, which is locked (finalized or paid out)")
-                           % {"name": name})
+                errors.add(
+                    number,
+                    column,
+                    _("falls in cycle %(name)s, which is locked (finalized or paid out)") % {"name": name},
+                )
                 return
 
     def check_existing(self, stage, table: str, column: str, errors) -> None:
         """A re-import must not move an existing row out of (or change one inside) a locked cycle."""
         if not self.windows:
             return
-        rows = stage.query(f"SELECT s._row, t.{column} FROM {{stage}} s JOIN {table} t ON t.external_id = s.external_id")
+        rows = stage.query(
+            f"SELECT s._row, t.{column} FROM {{stage}} s JOIN {table} t ON t.external_id = s.external_id"
+        )
         for number, value in rows:
             if isinstance(value, str):  # SQLite returns text
                 value = datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)

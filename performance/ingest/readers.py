@@ -53,7 +53,9 @@ def read_table(path) -> tuple[list[str], Iterator[tuple[int, list]]]:
                 if any(v.strip() for v in values):
                     yield number, values
         except UnicodeDecodeError as exc:
-            raise ImportFailed([RowError(number + 1, "", _("the file is neither UTF-8 nor GB18030 (%(e)s)") % {"e": exc})]) from exc
+            raise ImportFailed(
+                [RowError(number + 1, "", _("the file is neither UTF-8 nor GB18030 (%(e)s)") % {"e": exc})]
+            ) from exc
         except csv.Error as exc:
             raise ImportFailed([RowError(number + 1, "", _("malformed CSV: %(e)s") % {"e": exc})]) from exc
         finally:

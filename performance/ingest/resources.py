@@ -30,8 +30,16 @@ class CellWidget(widgets.Widget):
 class KindResource(resources.ModelResource):
     import_kind = None  # the Kind, set by ``kind_resource`` (not "kind": a column may be named so)
 
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ):
         result = self.get_result_class()()
         header = [str(h or "").strip() for h in (dataset.headers or [])]
         result.diff_headers = header
@@ -43,8 +51,11 @@ class KindResource(resources.ModelResource):
         except ImportFailed as failed:
             for error in failed.errors:
                 values = dataset[error.row - 2] if 2 <= error.row <= len(dataset) + 1 else ()
-                result.append_invalid_row(error.row, dict(zip(header, values)),
-                                          ValidationError({error.column or NON_FIELD_ERRORS: [error.message]}))
+                result.append_invalid_row(
+                    error.row,
+                    dict(zip(header, values)),
+                    ValidationError({error.column or NON_FIELD_ERRORS: [error.message]}),
+                )
             return result
         result.totals[RowResult.IMPORT_TYPE_NEW] = imported.created
         result.totals[RowResult.IMPORT_TYPE_UPDATE] = imported.updated
@@ -69,6 +80,9 @@ def kind_resource(kind) -> type[KindResource]:
     """A resource class for ``kind``: its schema's columns, importing through the kind."""
     attrs = {column.name: _field(column) for column in kind.schema.columns}
     attrs["import_kind"] = kind
-    attrs["Meta"] = type("Meta", (), {"model": kind.model, "fields": kind.schema.names,
-                                      "export_order": kind.schema.names, "import_id_fields": []})
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {"model": kind.model, "fields": kind.schema.names, "export_order": kind.schema.names, "import_id_fields": []},
+    )
     return type(f"{kind.name.title()}Resource", (KindResource,), attrs)

@@ -19,7 +19,10 @@ class RowError:
 
     def __str__(self):
         return _("row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row, "column": self.column or "-", "message": self.message}
+            "row": self.row,
+            "column": self.column or "-",
+            "message": self.message,
+        }
 
 
 class ImportFailed(Exception):

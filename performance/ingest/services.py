@@ -13,8 +13,9 @@ ANALYZE_AFTER = 10_000
 def import_file(*, kind: str, path, dry_run: bool = False) -> Imported:
     """Import a CSV or XLSX file of ``kind``: all rows or none; ``dry_run`` checks everything and writes nothing."""
     if kind not in KINDS:
-        raise ImportFailed([RowError(0, "", _("unknown kind %(k)r; one of %(kinds)s")
-                                     % {"k": kind, "kinds": ", ".join(KINDS)})])
+        raise ImportFailed(
+            [RowError(0, "", _("unknown kind %(k)r; one of %(kinds)s") % {"k": kind, "kinds": ", ".join(KINDS)})]
+        )
     spec = KINDS[kind]
     header, rows = read_table(path)
     with transaction.atomic():

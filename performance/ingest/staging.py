@@ -44,8 +44,13 @@ class Staging:
                 f"COPY {self.table} ({', '.join(qn(c) for c in self.columns)}) FROM STDIN (FORMAT BINARY)"
             )
             self._copy = self._copy_cm.__enter__()
-            self._copy.set_types(["int4", *[pg_type(f.db_type(connection)) for f in self.fields],
-                                  *[pg_type(t) for t in self.extra.values()]])
+            self._copy.set_types(
+                [
+                    "int4",
+                    *[pg_type(f.db_type(connection)) for f in self.fields],
+                    *[pg_type(t) for t in self.extra.values()],
+                ]
+            )
         else:
             self._batch = []
         return self
@@ -111,7 +116,9 @@ class Staging:
             if self.pg:
                 # An UPDATE of the rows that changed, then a plain INSERT of the new ones: cheaper
                 # than ON CONFLICT's speculative insertion, and an unchanged re-import writes nothing.
-                rows = f"SELECT {', '.join(f'{e} AS {qn(n)}' for e, n in zip(select, names))} FROM {self.table} s {joins}"
+                rows = (
+                    f"SELECT {', '.join(f'{e} AS {qn(n)}' for e, n in zip(select, names))} FROM {self.table} s {joins}"
+                )
                 others = [c for c in names if c != key]
                 cur.execute(
                     f"UPDATE {qn(target)} t SET {', '.join(f'{qn(c)} = n.{qn(c)}' for c in others)} FROM ({rows}) n "
@@ -124,8 +131,10 @@ class Staging:
                 )
                 created = cur.rowcount
             else:
-                cur.execute(f"SELECT COUNT(*) FROM {self.table} s WHERE NOT EXISTS "
-                            f"(SELECT 1 FROM {qn(target)} t WHERE t.{qn(key)} = s.{qn(key)})")
+                cur.execute(
+                    f"SELECT COUNT(*) FROM {self.table} s WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {qn(target)} t WHERE t.{qn(key)} = s.{qn(key)})"
+                )
                 created = cur.fetchone()[0]
                 updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in names if c != key)
                 cur.execute(

@@ -1,4 +1,5 @@
 """Every model of the app, for Django and for code outside it: each room defines its own."""
+
 from performance.appraisal.models import (  # noqa: F401
     Appeal,
     AppealStatus,

@@ -13,13 +13,24 @@ GROUP_PERMISSIONS = {
     },
     "Manager": {
         "performance": [
-            "view_staff", "view_team", "view_appraisal", "view_appraisalcycle",
-            "view_kcirating", "add_kcirating", "change_kcirating", "view_complaint", "view_ticket",
+            "view_staff",
+            "view_team",
+            "view_appraisal",
+            "view_appraisalcycle",
+            "view_kcirating",
+            "add_kcirating",
+            "change_kcirating",
+            "view_complaint",
+            "view_ticket",
         ],
     },
     "QA": {
         "performance": [
-            "view_ticket", "view_inspection", "change_inspection", "view_scorecard", "view_staff",
+            "view_ticket",
+            "view_inspection",
+            "change_inspection",
+            "view_scorecard",
+            "view_staff",
         ],
     },
     "Staff": {},

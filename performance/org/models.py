@@ -18,8 +18,12 @@ class Role(models.TextChoices):
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -33,8 +37,12 @@ class Team(models.Model):
 
 class Staff(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("login"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="staff",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
     )
     employee_no = models.CharField(_("employee no."), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -42,8 +50,12 @@ class Staff(models.Model):
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="members")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     manager = models.ForeignKey(
-        "self", verbose_name=_("manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="reports",
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     hired_on = models.DateField(_("hired on"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)

@@ -41,16 +41,25 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
             teams[m["team"]].save()
     existing = {s.employee_no: s for s in Staff.objects.filter(employee_no__in=numbers)}
     users = {u.username: u for u in User.objects.filter(username__in=numbers)}
-    new_users = [User(username=m["employee_no"], email=m["email"]) for m in members
-                 if m["employee_no"] not in users and m["employee_no"] not in existing]
+    new_users = [
+        User(username=m["employee_no"], email=m["email"])
+        for m in members
+        if m["employee_no"] not in users and m["employee_no"] not in existing
+    ]
     for user in new_users:
         user.set_unusable_password()
     User.objects.bulk_create(new_users)
     users.update({u.username: u for u in User.objects.filter(username__in=[u.username for u in new_users])})
     to_create, to_update = [], []
     for m in members:
-        values = {"name": m["name"], "email": m["email"], "team": teams[m["team"]], "role": m["role"],
-                  "hired_on": m["hired_on"], "active": m["active"]}
+        values = {
+            "name": m["name"],
+            "email": m["email"],
+            "team": teams[m["team"]],
+            "role": m["role"],
+            "hired_on": m["hired_on"],
+            "active": m["active"],
+        }
         member = existing.get(m["employee_no"])
         if member is None:
             to_create.append(Staff(employee_no=m["employee_no"], user=users.get(m["employee_no"]), **values))
@@ -63,8 +72,9 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
     if to_update:
         bulk_update_with_history(to_update, Staff, STAFF_FIELDS, default_user=actor)
     ids = employee_ids()
-    managed = [Staff(pk=ids[m["employee_no"]], manager_id=ids.get(m["manager"]) if m["manager"] else None)
-               for m in members]
+    managed = [
+        Staff(pk=ids[m["employee_no"]], manager_id=ids.get(m["manager"]) if m["manager"] else None) for m in members
+    ]
     Staff.objects.bulk_update(managed, ["manager"], batch_size=1000)
     groups = {g.name: g for g in Group.objects.filter(name__in=["Staff", "Manager"])}
     through = User.groups.through

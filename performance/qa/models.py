@@ -54,19 +54,29 @@ class Inspection(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="inspection")
     scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT)
     inspector = models.ForeignKey(
-        Staff, verbose_name=_("inspector"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="inspections_assigned",
+        Staff,
+        verbose_name=_("inspector"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inspections_assigned",
     )
     reviewer = models.ForeignKey(
-        Staff, verbose_name=_("reviewer"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="inspections_reviewed",
+        Staff,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inspections_reviewed",
     )
     sampled_at = models.DateTimeField(_("sampled at"))
     window_start = models.DateField(_("sample window start"))
     window_end = models.DateField(_("sample window end"))
     pooled = models.BooleanField(_("drawn from the pool"), default=False)
     draw_seed = models.CharField(_("draw seed"), max_length=64, blank=True, db_default="")
-    status = models.CharField(_("status"), max_length=16, choices=InspectionStatus.choices, default=InspectionStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InspectionStatus.choices, default=InspectionStatus.PENDING
+    )
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
@@ -124,5 +134,6 @@ class CalibrationScore(models.Model):
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "ticket", "inspector", "item"],
-                                               name="calibration_score_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "ticket", "inspector", "item"], name="calibration_score_unique")
+        ]

@@ -103,8 +103,9 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
 
 
 def _qa_inspectors() -> list[int]:
-    return list(Staff.objects.filter(user__groups__name="QA", active=True).order_by("employee_no")
-                .values_list("id", flat=True))
+    return list(
+        Staff.objects.filter(user__groups__name="QA", active=True).order_by("employee_no").values_list("id", flat=True)
+    )
 
 
 @transaction.atomic
@@ -121,12 +122,40 @@ def _create_inspections(chosen, pool_picks, always, window_start, window_end, se
     inspectors = _qa_inspectors()
     now = timezone.now()
     rows = [
-        (tid, scorecard.pk, _assign(inspectors, i, picks[tid][0]), now, window_start, window_end, picks[tid][1],
-         InspectionStatus.PENDING.value, "", "", "", seed)
+        (
+            tid,
+            scorecard.pk,
+            _assign(inspectors, i, picks[tid][0]),
+            now,
+            window_start,
+            window_end,
+            picks[tid][1],
+            InspectionStatus.PENDING.value,
+            "",
+            "",
+            "",
+            seed,
+        )
         for i, tid in enumerate(new_ids)
     ]
-    copy_insert(Inspection, ["ticket_id", "scorecard_id", "inspector_id", "sampled_at", "window_start", "window_end",
-                             "pooled", "status", "root_cause", "dispute_reason", "replaced_reason", "draw_seed"], rows)
+    copy_insert(
+        Inspection,
+        [
+            "ticket_id",
+            "scorecard_id",
+            "inspector_id",
+            "sampled_at",
+            "window_start",
+            "window_end",
+            "pooled",
+            "status",
+            "root_cause",
+            "dispute_reason",
+            "replaced_reason",
+            "draw_seed",
+        ],
+        rows,
+    )
     return {"sampled": len(picks), "created": len(rows), "agents": len({s for s, _p in picks.values()})}
 
 
@@ -147,5 +176,7 @@ def next_in_hash_order(*, inspection, seed: str):
     s, e = window_bounds(inspection.window_start, inspection.window_end)
     return (
         Ticket.objects.filter(staff_id=ticket.staff_id, created_at__gte=s, created_at__lt=e, inspection__isnull=True)
-        .annotate(h=QaHash(seed)).order_by("h", "id").first()
+        .annotate(h=QaHash(seed))
+        .order_by("h", "id")
+        .first()
     )

@@ -16,10 +16,15 @@ COMPLETED = [InspectionStatus.DONE, InspectionStatus.REVIEWED]
 
 def inspection_queue(*, inspector):
     """An inspector's work, next first: their own and unassigned pending tickets, then others' disputes."""
-    return Inspection.objects.filter(
-        Q(status=InspectionStatus.PENDING) & (Q(inspector=inspector) | Q(inspector__isnull=True))
-        | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=inspector)
-    ).exclude(ticket__staff=inspector).select_related("ticket__staff", "scorecard").order_by("status", "sampled_at", "id")
+    return (
+        Inspection.objects.filter(
+            Q(status=InspectionStatus.PENDING) & (Q(inspector=inspector) | Q(inspector__isnull=True))
+            | Q(status=InspectionStatus.DISPUTED) & ~Q(inspector=inspector)
+        )
+        .exclude(ticket__staff=inspector)
+        .select_related("ticket__staff", "scorecard")
+        .order_by("status", "sampled_at", "id")
+    )
 
 
 def calibration_pending(*, inspector) -> list[tuple]:
@@ -36,8 +41,11 @@ def calibration_drift(*, round) -> list[dict]:
 
     Negative = stricter than the group, positive = more lenient.
     """
-    rows = list(CalibrationScore.objects.filter(round=round, score__isnull=False)
-                .values_list("ticket_id", "item_id", "inspector_id", "score"))
+    rows = list(
+        CalibrationScore.objects.filter(round=round, score__isnull=False).values_list(
+            "ticket_id", "item_id", "inspector_id", "score"
+        )
+    )
     by_cell = defaultdict(list)
     for ticket, item, inspector, score in rows:
         by_cell[(ticket, item)].append((inspector, Fraction(score)))
@@ -65,15 +73,24 @@ def qa_dashboard(*, start, end) -> dict:
         rows = done.values(group).annotate(n=Count("id"), ok=Count("id", filter=Q(passed=True))).order_by(group)
         return [(r[group] or "—", r["n"], round_half_up(Fraction(r["ok"] * 100, r["n"]), 1)) for r in rows]
 
-    items = (InspectionScore.objects.filter(inspection__in=done, review=False, score__isnull=False)
-             .values("item__name").annotate(mean=Avg("score"), n=Count("id")).order_by("item__name"))
-    return {"by_team": rate("ticket__staff__team__name"), "by_inspector": rate("inspector__name"),
-            "by_item": [(r["item__name"], r["n"], round_half_up(Fraction(r["mean"]), 2)) for r in items]}
+    items = (
+        InspectionScore.objects.filter(inspection__in=done, review=False, score__isnull=False)
+        .values("item__name")
+        .annotate(mean=Avg("score"), n=Count("id"))
+        .order_by("item__name")
+    )
+    return {
+        "by_team": rate("ticket__staff__team__name"),
+        "by_inspector": rate("inspector__name"),
+        "by_item": [(r["item__name"], r["n"], round_half_up(Fraction(r["mean"]), 2)) for r in items],
+    }
 
 
 def inspections_between(*, start, end):
     """Inspections of tickets created in [start, end), by ticket."""
     s, e = window_bounds(start, end)
-    return Inspection.objects.filter(ticket__created_at__gte=s, ticket__created_at__lt=e).select_related(
-        "ticket__staff", "inspector"
-    ).order_by("ticket__external_id")
+    return (
+        Inspection.objects.filter(ticket__created_at__gte=s, ticket__created_at__lt=e)
+        .select_related("ticket__staff", "inspector")
+        .order_by("ticket__external_id")
+    )

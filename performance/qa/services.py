@@ -106,9 +106,14 @@ def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspecti
     if candidate is None:
         return None
     replacement = Inspection(
-        ticket=candidate, scorecard=inspection.scorecard, inspector=inspection.inspector,
-        sampled_at=timezone.now(), window_start=inspection.window_start, window_end=inspection.window_end,
-        pooled=inspection.pooled, draw_seed=seed,
+        ticket=candidate,
+        scorecard=inspection.scorecard,
+        inspector=inspection.inspector,
+        sampled_at=timezone.now(),
+        window_start=inspection.window_start,
+        window_end=inspection.window_end,
+        pooled=inspection.pooled,
+        draw_seed=seed,
     )
     audited(replacement, actor).save()
     return replacement

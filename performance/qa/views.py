@@ -34,35 +34,53 @@ def qa_queue(request):
                 return redirect("qa-queue")
             except (ValidationError, ArithmeticError) as exc:
                 errors = getattr(exc, "messages", [_("Enter a number.")])
-        return render(request, "performance/qa_queue.html", {
-            "calibration": rnd, "ticket": ticket, "items": items, "errors": errors,
-            "remaining": len(calibration) + pending.count(),
-        })
+        return render(
+            request,
+            "performance/qa_queue.html",
+            {
+                "calibration": rnd,
+                "ticket": ticket,
+                "items": items,
+                "errors": errors,
+                "remaining": len(calibration) + pending.count(),
+            },
+        )
     inspection = pending.first()
     if request.method == "POST" and inspection is not None and request.POST.get("replace") == str(inspection.pk):
         try:
-            new = services.inspection_replace(inspection=inspection, reason=request.POST.get("replace_reason", ""),
-                                              actor=request.user)
-            messages.success(request, _("%(old)s replaced by %(new)s.") % {
-                "old": inspection.ticket.external_id, "new": new.ticket.external_id if new else "—"})
+            new = services.inspection_replace(
+                inspection=inspection, reason=request.POST.get("replace_reason", ""), actor=request.user
+            )
+            messages.success(
+                request,
+                _("%(old)s replaced by %(new)s.")
+                % {"old": inspection.ticket.external_id, "new": new.ticket.external_id if new else "—"},
+            )
             return redirect("qa-queue")
         except ValidationError as exc:
             errors = exc.messages
     elif request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
         try:
             scores = {item.pk: _item_score(request, item) for item in inspection.scorecard.items.all()}
-            services.inspection_submit(inspection=inspection, scores=scores,
-                                       root_cause=request.POST.get("root_cause", ""), actor=request.user)
+            services.inspection_submit(
+                inspection=inspection, scores=scores, root_cause=request.POST.get("root_cause", ""), actor=request.user
+            )
             messages.success(request, _("Inspection of %(t)s saved.") % {"t": inspection.ticket.external_id})
             return redirect("qa-queue")
         except ValidationError as exc:
             errors = exc.messages
         except ArithmeticError:
             errors = [_("Enter a number.")]
-    return render(request, "performance/qa_queue.html", {
-        "inspection": inspection, "remaining": pending.count(), "errors": errors,
-        "items": inspection.scorecard.items.all() if inspection else [],
-    })
+    return render(
+        request,
+        "performance/qa_queue.html",
+        {
+            "inspection": inspection,
+            "remaining": pending.count(),
+            "errors": errors,
+            "items": inspection.scorecard.items.all() if inspection else [],
+        },
+    )
 
 
 def _item_score(request, item):
@@ -82,10 +100,16 @@ def qa_dashboard(request):
         end = today + datetime.timedelta(days=1)
         start = end - datetime.timedelta(days=90)
     rounds = list(CalibrationRound.objects.select_related("scorecard")[:5])
-    return render(request, "performance/qa_dashboard.html", {
-        "start": start, "end": end, **selectors.qa_dashboard(start=start, end=end),
-        "rounds": [(r, selectors.calibration_drift(round=r)) for r in rounds],
-    })
+    return render(
+        request,
+        "performance/qa_dashboard.html",
+        {
+            "start": start,
+            "end": end,
+            **selectors.qa_dashboard(start=start, end=end),
+            "rounds": [(r, selectors.calibration_drift(round=r)) for r in rounds],
+        },
+    )
 
 
 @login_required

@@ -64,8 +64,12 @@ class Order(models.Model):
     ordered_at = models.DateTimeField(_("ordered at"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     ticket = models.ForeignKey(
-        Ticket, verbose_name=_("inquiry ticket"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="orders",
+        Ticket,
+        verbose_name=_("inquiry ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
     )
     is_renewal = models.BooleanField(_("renewal"), default=False)
     term_end = models.DateField(_("service term ends"), null=True, blank=True)

@@ -16,8 +16,12 @@ class ComplaintQueue(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("open", _("Open")), ("at_risk", _("At risk (due within an hour)")), ("breached", _("Breached")),
-                ("closed", _("Closed"))]
+        return [
+            ("open", _("Open")),
+            ("at_risk", _("At risk (due within an hour)")),
+            ("breached", _("Breached")),
+            ("closed", _("Closed")),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -28,7 +32,8 @@ class ComplaintQueue(admin.SimpleListFilter):
         if self.value() == "at_risk":
             return queryset.filter(
                 (Q(first_response_at__isnull=True, first_response_due__gte=now, first_response_due__lt=soon))
-                | Q(resolved_at__isnull=True, resolution_due__gte=now, resolution_due__lt=soon))
+                | Q(resolved_at__isnull=True, resolution_due__gte=now, resolution_due__lt=soon)
+            )
         if self.value() == "breached":
             return queryset.filter(any_breached_q(now))
         if self.value() == "closed":
@@ -44,14 +49,31 @@ class ComplaintPauseInline(admin.TabularInline):
 @admin.register(Complaint)
 class ComplaintAdmin(ImportDoor, BigTableAdmin):
     import_kind = "complaints"
-    list_display = ["external_id", "priority", "channel", "staff", "handler", "received_at", "first_response_due",
-                    "resolution_due", "breach", "closed_loop"]
+    list_display = [
+        "external_id",
+        "priority",
+        "channel",
+        "staff",
+        "handler",
+        "received_at",
+        "first_response_due",
+        "resolution_due",
+        "breach",
+        "closed_loop",
+    ]
     list_filter = [ComplaintQueue, "priority", "channel", ("received_at", admin.DateFieldListFilter), "handler__team"]
     search_fields = ["=external_id", "=staff__employee_no", "=customer_id"]
     list_select_related = ["staff", "handler"]
     raw_id_fields = ["staff", "handler"]
-    readonly_fields = ["first_response_due", "resolution_due", "paused_minutes", "first_response_breached_at",
-                       "resolution_breached_at", "first_response_escalated_at", "resolution_escalated_at"]
+    readonly_fields = [
+        "first_response_due",
+        "resolution_due",
+        "paused_minutes",
+        "first_response_breached_at",
+        "resolution_breached_at",
+        "first_response_escalated_at",
+        "resolution_escalated_at",
+    ]
     inlines = [ComplaintPauseInline]
     ordering = ["-received_at"]
 
@@ -59,7 +81,8 @@ class ComplaintAdmin(ImportDoor, BigTableAdmin):
     def breach(self, obj):
         now = timezone.now()
         return breached(obj.first_response_at, obj.first_response_due, now) or breached(
-            obj.resolved_at, obj.resolution_due, now)
+            obj.resolved_at, obj.resolution_due, now
+        )
 
     @admin.display(description=_("closed loop"), boolean=True)
     def closed_loop(self, obj):
@@ -121,6 +144,7 @@ class SlaPolicyAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        n = complaints_recompute_due(complaints=Complaint.objects.filter(priority=obj.priority,
-                                                                         resolved_at__isnull=True))
+        n = complaints_recompute_due(
+            complaints=Complaint.objects.filter(priority=obj.priority, resolved_at__isnull=True)
+        )
         self.message_user(request, _("Due times of %(n)d open complaints recomputed.") % {"n": n})

@@ -95,8 +95,9 @@ def due_at(start: datetime.datetime, minutes: int, clock: str, calendar: Calenda
             return start + datetime.timedelta(minutes=minutes)
         utc = start.astimezone(datetime.UTC)
         far = utc + datetime.timedelta(days=MAX_DAYS)
-        return _add([(utc, far)], minutes, [(a.astimezone(datetime.UTC), b and b.astimezone(datetime.UTC))
-                                             for a, b in pauses])
+        return _add(
+            [(utc, far)], minutes, [(a.astimezone(datetime.UTC), b and b.astimezone(datetime.UTC)) for a, b in pauses]
+        )
     return add_working_time(start, minutes, calendar, pauses)
 
 

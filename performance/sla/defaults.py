@@ -27,5 +27,10 @@ def install_sla(apps) -> None:
     for priority, first, resolve, clock in SLA_DEFAULTS:
         Policy.objects.get_or_create(
             priority=priority,
-            defaults={"first_response_minutes": first, "resolution_minutes": resolve, "clock": clock, "calendar": calendar},
+            defaults={
+                "first_response_minutes": first,
+                "resolution_minutes": resolve,
+                "clock": clock,
+                "calendar": calendar,
+            },
         )

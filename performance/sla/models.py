@@ -41,9 +41,13 @@ class WorkingPeriod(models.Model):
 
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="periods")
     weekday = models.PositiveSmallIntegerField(
-        _("weekday"), choices=[(i, d) for i, d in enumerate(
-            [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
-        )]
+        _("weekday"),
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+            )
+        ],
     )
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"))
@@ -89,12 +93,20 @@ class SlaPolicy(models.Model):
 class Complaint(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     staff = models.ForeignKey(
-        Staff, verbose_name=_("complained about"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="complaints",
+        Staff,
+        verbose_name=_("complained about"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
     )
     handler = models.ForeignKey(
-        Staff, verbose_name=_("handler"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="handled_complaints",
+        Staff,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_complaints",
     )
     customer_id = models.CharField(_("customer"), max_length=64, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.CHAT)
@@ -142,5 +154,8 @@ class ComplaintPause(models.Model):
         verbose_name = _("pause")
         verbose_name_plural = _("pauses")
         ordering = ["start"]
-        constraints = [models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
-                                              name="pause_end_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="pause_end_after_start"
+            )
+        ]

@@ -107,10 +107,12 @@ def complaints_escalate(*, now) -> int:
     for c in pending:
         _escalate(c)
     ids = [c.pk for c in pending]
-    Complaint.objects.filter(pk__in=ids, first_response_breached_at__isnull=False,
-                             first_response_escalated_at__isnull=True).update(first_response_escalated_at=now)
-    Complaint.objects.filter(pk__in=ids, resolution_breached_at__isnull=False,
-                             resolution_escalated_at__isnull=True).update(resolution_escalated_at=now)
+    Complaint.objects.filter(
+        pk__in=ids, first_response_breached_at__isnull=False, first_response_escalated_at__isnull=True
+    ).update(first_response_escalated_at=now)
+    Complaint.objects.filter(
+        pk__in=ids, resolution_breached_at__isnull=False, resolution_escalated_at__isnull=True
+    ).update(resolution_escalated_at=now)
     return len(pending)
 
 
@@ -123,7 +125,9 @@ def _escalate(complaint: Complaint) -> None:
     if recipients:
         send_mail(
             _("SLA breached: complaint %(id)s") % {"id": complaint.external_id},
-            _("Complaint %(id)s (%(priority)s) has breached its SLA.") % {
-                "id": complaint.external_id, "priority": complaint.get_priority_display()},
-            None, recipients, fail_silently=True,
+            _("Complaint %(id)s (%(priority)s) has breached its SLA.")
+            % {"id": complaint.external_id, "priority": complaint.get_priority_display()},
+            None,
+            recipients,
+            fail_silently=True,
         )

@@ -65,8 +65,9 @@ def test_close_computes_hand_checked_scores_ranks_and_grades(agent_template, dja
     assert sum(contributions) == pytest.approx(Decimal("66.2857"), abs=Decimal("0.0001"))
 
 
-def test_window_edges_are_midnight_in_the_site_time_zone_and_utc_input_counts_the_same(agent_template,
-                                                                                       django_capture_on_commit_callbacks):
+def test_window_edges_are_midnight_in_the_site_time_zone_and_utc_input_counts_the_same(
+    agent_template, django_capture_on_commit_callbacks
+):
     # given tickets given in UTC at the local midnight edges
     member = StaffFactory(employee_no="E010")
     inside_first = datetime.datetime(2025, 12, 31, 16, 0, tzinfo=UTC)  # 2026-01-01 00:00 +08:00
@@ -95,8 +96,11 @@ def test_closing_again_recomputes_and_replaces_never_duplicates(agent_template, 
     # A without KCI: final = KPI = 62.86; with 5/5: 0.8 × 62.857 + 20 = 70.29
     assert (first, Appraisal.objects.get(cycle=cycle, staff=a).final_score) == (Decimal("62.86"), Decimal("70.29"))
     # created, then changed: both audited with what they held
-    assert list(Appraisal.history.filter(staff=a).order_by("history_id").values_list(
-        "history_type", "final_score", "grade", "cycle_id", "history_user")) == [
+    assert list(
+        Appraisal.history.filter(staff=a)
+        .order_by("history_id")
+        .values_list("history_type", "final_score", "grade", "cycle_id", "history_user")
+    ) == [
         ("+", Decimal("62.86"), "needs_improvement", cycle.pk, None),
         ("~", Decimal("70.29"), "needs_improvement", cycle.pk, None),
     ]
@@ -166,7 +170,11 @@ def test_close_cycle_command_waits_and_export_results_writes_contract_columns(ag
     a = next(r for r in rows if r["employee_no"] == "E001")
     assert (a["final_score"], a["grade"], a["rank"], a["eligible"]) == ("62.86", "needs_improvement", "2", "true")
     assert (a["kpi.frt.value"], a["kpi.frt.score"], a["kpi.csat.value"], a["kpi.csat.score"]) == (
-        "0.8", "85.71", "0.6", "40.00")
+        "0.8",
+        "85.71",
+        "0.6",
+        "40.00",
+    )
     b = next(r for r in rows if r["employee_no"] == "E002")
     assert (b["kpi.csat.value"], b["kpi.csat.score"], b["kci.attitude.value"]) == ("", "", "")
     c = next(r for r in rows if r["employee_no"] == "E003")
@@ -185,23 +193,26 @@ def test_close_cycle_of_unknown_cycle_fails_clearly(db):
 
 
 def test_rank_grading_orders_ties_by_employee_no(db, django_capture_on_commit_callbacks):
-
-    data = {**AGENT_TEMPLATE, "grading": {"method": "rank", "grades": [[1, "excellent"], [None, "good"]]},
-            "eligibility": {"min_tickets": 1}}
+    data = {
+        **AGENT_TEMPLATE,
+        "grading": {"method": "rank", "grades": [[1, "excellent"], [None, "good"]]},
+        "eligibility": {"min_tickets": 1},
+    }
     template_load(data=data)
     for eno in ("E102", "E101"):
         member = StaffFactory(employee_no=eno)
         TicketFactory(staff=member, created_at=local(2026, 1, 4, 10))
     cycle = cycle_create(name="r", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     close(cycle, django_capture_on_commit_callbacks)
-    ranked = list(Appraisal.objects.filter(cycle=cycle).order_by("rank").values_list("staff__employee_no", "rank",
-                                                                                        "grade"))
+    ranked = list(
+        Appraisal.objects.filter(cycle=cycle).order_by("rank").values_list("staff__employee_no", "rank", "grade")
+    )
     assert ranked == [("E101", 1, "excellent"), ("E102", 2, "good")]
 
 
-def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(agent_template,
-                                                                          django_capture_on_commit_callbacks):
-
+def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(
+    agent_template, django_capture_on_commit_callbacks
+):
     make_population()
     cycle = cycle_create(name="c", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     close(cycle, django_capture_on_commit_callbacks)
@@ -218,18 +229,25 @@ def test_reopening_a_finalized_cycle_is_a_superuser_action_with_a_reason(agent_t
     assert (last.history_user, last.history_change_reason, last.state) == (root, "typo in KCI", "review")
 
 
-def test_two_needs_improvement_grades_in_a_row_flag_an_improvement_plan(agent_template,
-                                                                        django_capture_on_commit_callbacks):
+def test_two_needs_improvement_grades_in_a_row_flag_an_improvement_plan(
+    agent_template, django_capture_on_commit_callbacks
+):
     member = StaffFactory(employee_no="E050")
     for month_no in (1, 2, 3):
         for i in range(5):  # slow first responses and 1-star ratings: needs improvement
             created = local(2026, month_no, 5 + i, 10)
-            TicketFactory(staff=member, created_at=created, first_response_at=created + datetime.timedelta(hours=1),
-                          rating=1)
-    cycles = [cycle_create(name=f"m{m}", start=datetime.date(2026, m, 1), end=datetime.date(2026, m + 1, 1))
-              for m in (1, 2, 3)]
+            TicketFactory(
+                staff=member, created_at=created, first_response_at=created + datetime.timedelta(hours=1), rating=1
+            )
+    cycles = [
+        cycle_create(name=f"m{m}", start=datetime.date(2026, m, 1), end=datetime.date(2026, m + 1, 1))
+        for m in (1, 2, 3)
+    ]
     for cycle in cycles:
         close(cycle, django_capture_on_commit_callbacks)
     flags = [Appraisal.objects.get(cycle=c, staff=member) for c in cycles]
     assert [(a.grade, a.improvement_plan) for a in flags] == [
-        ("needs_improvement", False), ("needs_improvement", True), ("needs_improvement", True)]
+        ("needs_improvement", False),
+        ("needs_improvement", True),
+        ("needs_improvement", True),
+    ]

@@ -29,37 +29,73 @@ def world():
     def ticket(day, kind="support", **kw):
         return TicketFactory(staff=agent, kind=kind, created_at=local(2026, 1, day, 10), **kw)
 
-    t1 = ticket(5, "inquiry", first_response_at=local(2026, 1, 5, 10) + 60 * S, avg_response_seconds=100,
-                rating=5, resolved_at=local(2026, 1, 5, 11), reopened=False)
-    t2 = ticket(6, "inquiry", first_response_at=local(2026, 1, 6, 10) + 121 * S, avg_response_seconds=200,
-                rating=4, resolved_at=local(2026, 1, 6, 10, 30) + datetime.timedelta(microseconds=500_000),
-                reopened=True)
+    t1 = ticket(
+        5,
+        "inquiry",
+        first_response_at=local(2026, 1, 5, 10) + 60 * S,
+        avg_response_seconds=100,
+        rating=5,
+        resolved_at=local(2026, 1, 5, 11),
+        reopened=False,
+    )
+    t2 = ticket(
+        6,
+        "inquiry",
+        first_response_at=local(2026, 1, 6, 10) + 121 * S,
+        avg_response_seconds=200,
+        rating=4,
+        resolved_at=local(2026, 1, 6, 10, 30) + datetime.timedelta(microseconds=500_000),
+        reopened=True,
+    )
     t3 = ticket(7, first_response_at=None, rating=2)
-    ticket(8, "inquiry", first_response_at=local(2026, 1, 8, 10) + 120 * S, avg_response_seconds=180,
-           resolved_at=local(2026, 1, 8, 10, 10))
+    ticket(
+        8,
+        "inquiry",
+        first_response_at=local(2026, 1, 8, 10) + 120 * S,
+        avg_response_seconds=180,
+        resolved_at=local(2026, 1, 8, 10, 10),
+    )
     TicketFactory(staff=agent, created_at=local(2026, 2, 1, 0))  # at the window's end: outside
 
     # conversion: t1 named by two paid orders (counts once), t2 only by an order paid after the end
-    OrderFactory(staff=seller, ticket=t1, amount=Decimal("1000.00"), paid_at=local(2026, 1, 20),
-                 refunded_amount=Decimal("200.00"), refunded_at=local(2026, 1, 25))
-    OrderFactory(staff=seller, ticket=t1, amount=Decimal("500.00"), paid_at=local(2026, 1, 21),
-                 refunded_amount=Decimal("100.00"), refunded_at=local(2026, 2, 5))  # refund after the end
+    OrderFactory(
+        staff=seller,
+        ticket=t1,
+        amount=Decimal("1000.00"),
+        paid_at=local(2026, 1, 20),
+        refunded_amount=Decimal("200.00"),
+        refunded_at=local(2026, 1, 25),
+    )
+    OrderFactory(
+        staff=seller,
+        ticket=t1,
+        amount=Decimal("500.00"),
+        paid_at=local(2026, 1, 21),
+        refunded_amount=Decimal("100.00"),
+        refunded_at=local(2026, 2, 5),
+    )  # refund after the end
     OrderFactory(staff=seller, amount=Decimal("300.00"), paid_at=local(2026, 1, 22))
     OrderFactory(staff=seller, ticket=t2, amount=Decimal("50.00"), paid_at=local(2026, 2, 3))  # after the end
     # retention: X and Y are due in January (Y twice, counted once); X renewed 2025-12-10 (inside
     # [start − 30 days, end)) by another seller, Y only 2025-11-01 (too early)
-    for customer, paid, term_end in (("X", local(2025, 1, 10), datetime.date(2026, 1, 15)),
-                                     ("Y", local(2025, 2, 1), datetime.date(2026, 1, 20)),
-                                     ("Y", local(2025, 3, 1), datetime.date(2026, 1, 25))):
+    for customer, paid, term_end in (
+        ("X", local(2025, 1, 10), datetime.date(2026, 1, 15)),
+        ("Y", local(2025, 2, 1), datetime.date(2026, 1, 20)),
+        ("Y", local(2025, 3, 1), datetime.date(2026, 1, 25)),
+    ):
         OrderFactory(staff=seller, customer_id=customer, paid_at=paid, term_end=term_end)
     OrderFactory(staff=other_seller, customer_id="X", is_renewal=True, paid_at=local(2025, 12, 10))
     OrderFactory(staff=other_seller, customer_id="Y", is_renewal=True, paid_at=local(2025, 11, 1))
 
     card = Scorecard.objects.get(code="default")
-    for t, status, passed in ((t1, InspectionStatus.DONE, True), (t2, InspectionStatus.REVIEWED, False),
-                              (t3, InspectionStatus.PENDING, None)):
-        Inspection.objects.create(ticket=t, scorecard=card, sampled_at=NOW, window_start=JAN, window_end=FEB,
-                                  status=status, passed=passed)
+    for t, status, passed in (
+        (t1, InspectionStatus.DONE, True),
+        (t2, InspectionStatus.REVIEWED, False),
+        (t3, InspectionStatus.PENDING, None),
+    ):
+        Inspection.objects.create(
+            ticket=t, scorecard=card, sampled_at=NOW, window_start=JAN, window_end=FEB, status=status, passed=passed
+        )
 
     against = {"staff": agent, "handler": seller}
     ComplaintFactory(**against, received_at=local(2026, 1, 3))
@@ -67,18 +103,30 @@ def world():
     ComplaintFactory(**against, received_at=local(2025, 12, 31, 23, 59))  # before the window
     # handled by the agent: met, resolution late, not yet due (met so far)
     handled = {"handler": agent, "received_at": local(2026, 1, 10, 9)}
-    ComplaintFactory(**handled, first_response_at=local(2026, 1, 10, 9, 5), first_response_due=local(2026, 1, 10, 9, 30),
-                     resolved_at=local(2026, 1, 11), resolution_due=local(2026, 1, 12))
-    ComplaintFactory(**handled, first_response_at=local(2026, 1, 10, 9, 5), first_response_due=local(2026, 1, 10, 9, 30),
-                     resolved_at=local(2026, 1, 13), resolution_due=local(2026, 1, 12))
+    ComplaintFactory(
+        **handled,
+        first_response_at=local(2026, 1, 10, 9, 5),
+        first_response_due=local(2026, 1, 10, 9, 30),
+        resolved_at=local(2026, 1, 11),
+        resolution_due=local(2026, 1, 12),
+    )
+    ComplaintFactory(
+        **handled,
+        first_response_at=local(2026, 1, 10, 9, 5),
+        first_response_due=local(2026, 1, 10, 9, 30),
+        resolved_at=local(2026, 1, 13),
+        resolution_due=local(2026, 1, 12),
+    )
     ComplaintFactory(**handled, first_response_due=local(2026, 2, 1, 13), resolution_due=local(2026, 2, 3))
     return agent, seller
 
 
 def test_every_metric_of_the_catalog_by_hand(world):
     agent, seller = world
-    values = {sid: {code: r.value for code, r in metrics.items()}
-              for sid, metrics in compute_metrics([agent.pk, seller.pk], JAN, FEB, now=NOW).items()}
+    values = {
+        sid: {code: r.value for code, r in metrics.items()}
+        for sid, metrics in compute_metrics([agent.pk, seller.pk], JAN, FEB, now=NOW).items()
+    }
     assert values[agent.pk] == {
         "tickets_handled": 4,
         "first_response_rate_2m": Fraction(2, 4),  # 60 s and exactly 120 s; 121 s and no response miss
@@ -91,14 +139,27 @@ def test_every_metric_of_the_catalog_by_hand(world):
         "qa_pass_rate": Fraction(1, 2),  # the pending inspection does not count
         "complaint_count": 2,  # the third was received before the window
         "complaint_sla_rate": Fraction(2, 3),
-        "orders_count": 0, "sales_amount": 0, "avg_order_value": None, "refund_rate": None,
+        "orders_count": 0,
+        "sales_amount": 0,
+        "avg_order_value": None,
+        "refund_rate": None,
         "retention_rate": None,
     }
     assert values[seller.pk] == {
         "tickets_handled": 0,
-        **{code: None for code in ("first_response_rate_2m", "avg_response_rate_3m", "satisfaction_rate",
-                                   "resolution_rate", "fcr_rate", "avg_handle_seconds", "conversion_rate",
-                                   "qa_pass_rate")},
+        **{
+            code: None
+            for code in (
+                "first_response_rate_2m",
+                "avg_response_rate_3m",
+                "satisfaction_rate",
+                "resolution_rate",
+                "fcr_rate",
+                "avg_handle_seconds",
+                "conversion_rate",
+                "qa_pass_rate",
+            )
+        },
         "complaint_count": 0,
         "complaint_sla_rate": 1,  # it handles the two in the window, which have no SLA due times
         "orders_count": 3,

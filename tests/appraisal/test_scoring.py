@@ -33,8 +33,10 @@ def test_linear_rule_including_lower_is_better(params, value, expected):
     [("higher", "0.85", 100), ("higher", "0.8499", 0), ("lower", "0.05", 100), ("lower", "0.0501", 0)],
 )
 def test_threshold_rule_both_directions(direction, value, expected):
-    assert normalise("threshold", {"target": 0.85 if direction == "higher" else 0.05, "direction": direction},
-                     value) == expected
+    assert (
+        normalise("threshold", {"target": 0.85 if direction == "higher" else 0.05, "direction": direction}, value)
+        == expected
+    )
 
 
 def test_bands_higher_take_the_first_band_in_descending_min_that_the_value_meets():
@@ -78,11 +80,15 @@ def test_rank_lower_is_better_and_a_single_member_gets_100():
 
 
 def test_aggregate_rescales_weights_of_undefined_indicators_and_sections():
-    kpi = SectionScore("kpi", Fraction(80), [
-        IndicatorScore("frt", Fraction(50), Fraction(600, 7)),
-        IndicatorScore("csat", Fraction(50), None),  # undefined: frt carries the section
-        IndicatorScore("qa", Fraction(0) + 20, Fraction(40)),
-    ])
+    kpi = SectionScore(
+        "kpi",
+        Fraction(80),
+        [
+            IndicatorScore("frt", Fraction(50), Fraction(600, 7)),
+            IndicatorScore("csat", Fraction(50), None),  # undefined: frt carries the section
+            IndicatorScore("qa", Fraction(0) + 20, Fraction(40)),
+        ],
+    )
     kci = SectionScore("kci", Fraction(20), [IndicatorScore("attitude", Fraction(100), None)])  # whole section out
     result = aggregate([kpi, kci])
     # KPI = (50 × 600/7 + 20 × 40) / 70; KCI left out so final = KPI
@@ -94,8 +100,11 @@ def test_aggregate_rescales_weights_of_undefined_indicators_and_sections():
 
 def test_final_score_is_exact_until_one_half_up_rounding():
     # 0.8 × 62.8571428… + 0.2 × 80 = 66.2857… → 66.29
-    kpi = SectionScore("kpi", Fraction(80), [IndicatorScore("frt", Fraction(50), Fraction(600, 7)),
-                                             IndicatorScore("csat", Fraction(50), Fraction(40))])
+    kpi = SectionScore(
+        "kpi",
+        Fraction(80),
+        [IndicatorScore("frt", Fraction(50), Fraction(600, 7)), IndicatorScore("csat", Fraction(50), Fraction(40))],
+    )
     kci = SectionScore("kci", Fraction(20), [IndicatorScore("attitude", Fraction(100), Fraction(80))])
     assert aggregate([kpi, kci]).rounded == Decimal("66.29")
     # a value exactly on the half cent rounds up, not to even
@@ -113,15 +122,23 @@ def test_rank_order_breaks_ties_by_employee_no():
     assert scoring.order_for_rank(members) == ["z", "y", "x"]
 
 
-@pytest.mark.parametrize(("score", "grade"), [(Decimal("90.00"), "excellent"), (Decimal("89.99"), "good"),
-                                              (Decimal("75.00"), "good"), (Decimal("0.00"), "needs_improvement")])
+@pytest.mark.parametrize(
+    ("score", "grade"),
+    [
+        (Decimal("90.00"), "excellent"),
+        (Decimal("89.99"), "good"),
+        (Decimal("75.00"), "good"),
+        (Decimal("0.00"), "needs_improvement"),
+    ],
+)
 def test_threshold_grading_reads_the_rounded_score(score, grade):
     grades = [[90, "excellent"], [75, "good"], [0, "needs_improvement"]]
     assert grade_for("thresholds", grades, score=score) == grade
 
 
-@pytest.mark.parametrize(("place", "grade"), [(1, "excellent"), (50, "excellent"), (51, "good"), (300, "good"),
-                                              (301, "needs_improvement")])
+@pytest.mark.parametrize(
+    ("place", "grade"), [(1, "excellent"), (50, "excellent"), (51, "good"), (300, "good"), (301, "needs_improvement")]
+)
 def test_rank_grading_by_place(place, grade):
     grades = [[50, "excellent"], [300, "good"], [None, "needs_improvement"]]
     assert grade_for("rank", grades, place=place) == grade
@@ -131,7 +148,12 @@ def test_percentile_grading_forced_distribution():
     grades = [[10, "excellent"], [30, "good"], [None, "needs_improvement"]]
     # 20 ranked: top ceil(2) excellent, up to ceil(6) good
     assert [grade_for("percentile", grades, place=p, ranked=20) for p in (1, 2, 3, 6, 7)] == [
-        "excellent", "excellent", "good", "good", "needs_improvement"]
+        "excellent",
+        "excellent",
+        "good",
+        "good",
+        "needs_improvement",
+    ]
 
 
 def test_rules_are_described_in_words_for_staff():

@@ -33,8 +33,10 @@ def test_every_kind_has_an_admin_door_with_the_kinds_own_columns():
 
 
 def _admin_import(client, model, body, name="org.csv"):
-    response = client.post(f"/admin/performance/{model}/import/", {
-        "import_file": SimpleUploadedFile(name, body, content_type="text/csv"), "format": "0", "resource": "0"})
+    response = client.post(
+        f"/admin/performance/{model}/import/",
+        {"import_file": SimpleUploadedFile(name, body, content_type="text/csv"), "format": "0", "resource": "0"},
+    )
     assert response.status_code == 200
     form = response.context.get("confirm_form")
     assert form is not None, response.content.decode()
@@ -59,8 +61,11 @@ def test_both_doors_write_the_same_rows(client, tmp_path):
     path = tmp_path / "org.csv"
     path.write_bytes(ORG_FILE)
     call_command("import_data", "staff", str(path))
-    by_command = list(Staff.objects.order_by("employee_no").values_list(
-        "employee_no", "name", "email", "team__name", "role", "manager__employee_no", "hired_on", "active"))
+    by_command = list(
+        Staff.objects.order_by("employee_no").values_list(
+            "employee_no", "name", "email", "team__name", "role", "manager__employee_no", "hired_on", "active"
+        )
+    )
     Staff.objects.update(manager=None)
     Staff.objects.all().delete()
     User.objects.filter(username__in=["M1", "A1"]).delete()
@@ -68,8 +73,11 @@ def test_both_doors_write_the_same_rows(client, tmp_path):
     # when
     _admin_import(client, "staff", ORG_FILE)
     # then
-    by_admin = list(Staff.objects.order_by("employee_no").values_list(
-        "employee_no", "name", "email", "team__name", "role", "manager__employee_no", "hired_on", "active"))
+    by_admin = list(
+        Staff.objects.order_by("employee_no").values_list(
+            "employee_no", "name", "email", "team__name", "role", "manager__employee_no", "hired_on", "active"
+        )
+    )
     assert by_admin == by_command
 
 
@@ -77,8 +85,9 @@ def test_an_admin_export_reads_back_through_the_import(client):
     # given members imported, then exported from the admin with the kind's columns
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     _admin_import(client, "staff", ORG_FILE)
-    exported = resource_class("staff")().export(queryset=Staff.objects.filter(employee_no__in=["M1", "A1"])
-                                                 .order_by("employee_no"))
+    exported = resource_class("staff")().export(
+        queryset=Staff.objects.filter(employee_no__in=["M1", "A1"]).order_by("employee_no")
+    )
     # then the header is the kind's, and the rows are what was imported
     assert exported.headers == KINDS["staff"].schema.names
     assert [list(r) for r in exported] == [

@@ -14,8 +14,10 @@ from tests.factories import StaffFactory, TicketFactory, local
 
 pytestmark = pytest.mark.django_db
 
-TICKET_HEADER = "external_id,employee_no,kind,channel,customer_id,created_at,first_response_at,avg_response_seconds," \
-                "resolved_at,reopened,rating"
+TICKET_HEADER = (
+    "external_id,employee_no,kind,channel,customer_id,created_at,first_response_at,avg_response_seconds,"
+    "resolved_at,reopened,rating"
+)
 
 
 def write(tmp_path, name, text, encoding="utf-8"):
@@ -30,33 +32,50 @@ def run(kind, path, *extra):
 
 def test_tickets_import_and_reimport_updates_without_duplicating(tmp_path):
     StaffFactory(employee_no="E001")
-    path = write(tmp_path, "t.csv", TICKET_HEADER + "\n"
-                 "T1,E001,inquiry,chat,C1,2026-01-05 10:00:00,2026-01-05T10:01:00,90,,false,5\n"
-                 "T2,E001,,,,2026-01-05T02:00:00Z,,,,,\n")
+    path = write(
+        tmp_path,
+        "t.csv",
+        TICKET_HEADER + "\n"
+        "T1,E001,inquiry,chat,C1,2026-01-05 10:00:00,2026-01-05T10:01:00,90,,false,5\n"
+        "T2,E001,,,,2026-01-05T02:00:00Z,,,,,\n",
+    )
     run("tickets", path)
     t1, t2 = Ticket.objects.order_by("external_id")
     assert (t1.kind, t1.rating, t1.avg_response_seconds, t1.created_at) == ("inquiry", 5, 90, local(2026, 1, 5, 10))
     assert (t2.kind, t2.channel, t2.created_at) == ("support", "chat", local(2026, 1, 5, 10))  # UTC input
-    run("tickets", write(tmp_path, "t2.csv", TICKET_HEADER + "\nT1,E001,inquiry,chat,C1,2026-01-05 10:00:00,,,,yes,3\n"))
+    run(
+        "tickets", write(tmp_path, "t2.csv", TICKET_HEADER + "\nT1,E001,inquiry,chat,C1,2026-01-05 10:00:00,,,,yes,3\n")
+    )
     assert Ticket.objects.count() == 2
     assert Ticket.objects.get(external_id="T1").rating == 3
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("T1,E999,support,chat,,2026-01-05 10:00,,,,,", "row 2, column employee_no: unknown employee_no 'E999'"),
-    ("T1,E001,support,chat,,05/01/2026,,,,,", "row 2, column created_at: '05/01/2026' is not an ISO 8601 date-time"),
-    ("T1,E001,support,chat,,2026-01-05 10:00,,,,,6", "row 2, column rating: 6 is outside 1–5"),
-    ("T1,E001,support,fax,,2026-01-05 10:00,,,,,", "row 2, column channel: 'fax' is not one of chat, phone, email"),
-    ("T1,E001,support,chat,,2026-01-05 10:00,,,,,\nT1,E001,support,chat,,2026-01-05 11:00,,,,,",
-     "row 3, column external_id: duplicate of row 2 in this file"),
-    ("T1,E001,support,chat,,,,,,,", "row 2, column created_at: required value missing"),
-    ("T1,E001,support,chat,,2026-01-05 10:00,2026-01-05 09:00,,,,", "row 2, column first_response_at: is before"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("T1,E999,support,chat,,2026-01-05 10:00,,,,,", "row 2, column employee_no: unknown employee_no 'E999'"),
+        (
+            "T1,E001,support,chat,,05/01/2026,,,,,",
+            "row 2, column created_at: '05/01/2026' is not an ISO 8601 date-time",
+        ),
+        ("T1,E001,support,chat,,2026-01-05 10:00,,,,,6", "row 2, column rating: 6 is outside 1–5"),
+        ("T1,E001,support,fax,,2026-01-05 10:00,,,,,", "row 2, column channel: 'fax' is not one of chat, phone, email"),
+        (
+            "T1,E001,support,chat,,2026-01-05 10:00,,,,,\nT1,E001,support,chat,,2026-01-05 11:00,,,,,",
+            "row 3, column external_id: duplicate of row 2 in this file",
+        ),
+        ("T1,E001,support,chat,,,,,,,", "row 2, column created_at: required value missing"),
+        ("T1,E001,support,chat,,2026-01-05 10:00,2026-01-05 09:00,,,,", "row 2, column first_response_at: is before"),
+    ],
+)
 def test_a_bad_ticket_file_names_row_and_column_and_writes_nothing(tmp_path, body, message):
     StaffFactory(employee_no="E001")
     TicketFactory(external_id="KEEP")
-    path = write(tmp_path, "bad.csv", TICKET_HEADER + "\nT0,E001,support,chat,,2026-01-05 10:00,,,,,\n" + body
-                 .replace("row 2", "row 3") + "\n")
+    path = write(
+        tmp_path,
+        "bad.csv",
+        TICKET_HEADER + "\nT0,E001,support,chat,,2026-01-05 10:00,,,,,\n" + body.replace("row 2", "row 3") + "\n",
+    )
     with pytest.raises(CommandError) as exc:
         run("tickets", path)
     expected = message.replace("row 3", "row 4").replace("row 2", "row 3")
@@ -84,15 +103,42 @@ def test_gb18030_and_bom_files_are_read(tmp_path):
 
 
 def test_xlsx_orders_read_floats_as_exact_decimals_and_resolve_tickets(tmp_path):
-
     StaffFactory(employee_no="E001")
     TicketFactory(external_id="T9")
     wb = Workbook()
     ws = wb.active
-    ws.append(["external_id", "employee_no", "customer_id", "product_category", "amount", "ordered_at", "paid_at",
-               "ticket", "is_renewal", "term_end", "refunded_amount", "refunded_at"])
-    ws.append(["O1", "E001", "C1", "cloud_server", 0.1 + 0.2 - 0.0000000000000000555, "2026-01-05 10:00",
-               "2026-01-05 11:00", "T9", "false", "2027-01-05", 0, None])
+    ws.append(
+        [
+            "external_id",
+            "employee_no",
+            "customer_id",
+            "product_category",
+            "amount",
+            "ordered_at",
+            "paid_at",
+            "ticket",
+            "is_renewal",
+            "term_end",
+            "refunded_amount",
+            "refunded_at",
+        ]
+    )
+    ws.append(
+        [
+            "O1",
+            "E001",
+            "C1",
+            "cloud_server",
+            0.1 + 0.2 - 0.0000000000000000555,
+            "2026-01-05 10:00",
+            "2026-01-05 11:00",
+            "T9",
+            "false",
+            "2027-01-05",
+            0,
+            None,
+        ]
+    )
     path = tmp_path / "o.xlsx"
     wb.save(path)
     run("orders", path)
@@ -103,10 +149,14 @@ def test_xlsx_orders_read_floats_as_exact_decimals_and_resolve_tickets(tmp_path)
 def test_orders_refuse_negative_amounts_unknown_tickets_and_refunds_over_amount(tmp_path):
     StaffFactory(employee_no="E001")
     header = "external_id,employee_no,customer_id,product_category,amount,ordered_at,paid_at,ticket,refunded_amount,refunded_at"
-    path = write(tmp_path, "o.csv", header + "\n"
-                 "O1,E001,C1,x,-5.00,2026-01-05 10:00,,,,\n"
-                 "O2,E001,C1,x,10.00,2026-01-05 10:00,2026-01-05 10:00,NOPE,,\n"
-                 "O3,E001,C1,x,10.00,2026-01-05 10:00,2026-01-05 10:00,,20.00,2026-01-06 10:00\n")
+    path = write(
+        tmp_path,
+        "o.csv",
+        header + "\n"
+        "O1,E001,C1,x,-5.00,2026-01-05 10:00,,,,\n"
+        "O2,E001,C1,x,10.00,2026-01-05 10:00,2026-01-05 10:00,NOPE,,\n"
+        "O3,E001,C1,x,10.00,2026-01-05 10:00,2026-01-05 10:00,,20.00,2026-01-06 10:00\n",
+    )
     with pytest.raises(CommandError) as exc:
         run("orders", path)
     text = str(exc.value)
@@ -148,8 +198,6 @@ def test_at_most_fifty_errors_are_listed_with_a_count_of_the_rest(tmp_path):
 
 
 def test_kci_and_metrics_import(tmp_path, agent_template):
-
-
     StaffFactory(employee_no="E001")
     cycle_create(name="2026-01", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
     run("kci", write(tmp_path, "k.csv", "cycle,employee_no,indicator,rating,comment\n2026-01,E001,attitude,4,好\n"))

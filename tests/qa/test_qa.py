@@ -25,7 +25,6 @@ def tickets_for(member, n, prefix):
 
 
 def test_sample_size_rounds_half_up_in_integers():
-
     assert [sample_size(n, Fraction(1, 20)) for n in (9, 10, 29, 30, 100)] == [0, 1, 1, 2, 5]
 
 
@@ -38,8 +37,9 @@ def test_rate_per_agent_reproducible_and_idempotent():
     chosen = set(Inspection.objects.values_list("ticket_id", flat=True))
     assert abs(len(chosen) - total * 0.05) <= 5  # each agent's round(n × 5%)
     for i, a in enumerate(agents):
-        assert Inspection.objects.filter(ticket__staff=a).count() == sample_size(400 + 37 * i, __import__(
-            "fractions").Fraction(1, 20))
+        assert Inspection.objects.filter(ticket__staff=a).count() == sample_size(
+            400 + 37 * i, __import__("fractions").Fraction(1, 20)
+        )
     again = qa_sample(**WEEK, seed="s")
     assert (first["created"], again["created"]) == (len(chosen), 0)
     assert set(Inspection.objects.values_list("ticket_id", flat=True)) == chosen
@@ -65,7 +65,9 @@ def test_agents_with_too_few_tickets_are_pooled_and_every_other_agent_gets_one()
 
 
 def test_inspectors_are_assigned_round_robin_never_to_their_own_tickets():
-    inspectors = [StaffFactory(employee_no=f"Q{i}", user=UserFactory(username=f"q{i}", groups=["QA"])) for i in range(2)]
+    inspectors = [
+        StaffFactory(employee_no=f"Q{i}", user=UserFactory(username=f"q{i}", groups=["QA"])) for i in range(2)
+    ]
     tickets_for(inspectors[0], 40, "Q0-")
     other = StaffFactory(employee_no="X")
     tickets_for(other, 40, "X-")
@@ -85,22 +87,38 @@ def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
     TicketFactory(staff=agent, external_id="T1", created_at=local(2026, 1, 6, 10))
     qa_sample(**WEEK)
     inspection = Inspection.objects.get()
-    items = {i.code: i.pk for i in inspection.scorecard.items.all()}  # speed 25, accuracy 35 (critical), attitude 20, sop 20
+    items = {
+        i.code: i.pk for i in inspection.scorecard.items.all()
+    }  # speed 25, accuracy 35 (critical), attitude 20, sop 20
     # N/A sop: (25×100 + 35×70 + 20×100) / 80 = 86.875 → 86.88, but the critical item is below 80: failed
     with pytest.raises(ValidationError, match="root-cause"):
-        inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
-                                                         items["attitude"]: 100, items["sop"]: None}, actor=inspector.user)
-    done = inspection_submit(inspection=inspection, scores={items["speed"]: 100, items["accuracy"]: 70,
-                                                            items["attitude"]: 100, items["sop"]: None},
-                             root_cause="wrong fix", actor=inspector.user)
+        inspection_submit(
+            inspection=inspection,
+            scores={items["speed"]: 100, items["accuracy"]: 70, items["attitude"]: 100, items["sop"]: None},
+            actor=inspector.user,
+        )
+    done = inspection_submit(
+        inspection=inspection,
+        scores={items["speed"]: 100, items["accuracy"]: 70, items["attitude"]: 100, items["sop"]: None},
+        root_cause="wrong fix",
+        actor=inspector.user,
+    )
     assert (str(done.score), done.passed) == ("86.88", False)
     inspection_dispute(inspection=done, reason="the fix was right", actor=agent.user)
     with pytest.raises(ValidationError, match="second inspector"):
         inspection_submit(inspection=done, scores={items["accuracy"]: 90}, actor=inspector.user)
-    reviewed = inspection_submit(inspection=done, scores={items["speed"]: 100, items["accuracy"]: 90,
-                                                          items["attitude"]: 100, items["sop"]: None}, actor=reviewer.user)
-    assert (reviewed.status, str(reviewed.score), reviewed.passed, str(reviewed.first_score), reviewed.first_passed) == (
-        "reviewed", "95.63", True, "86.88", False)
+    reviewed = inspection_submit(
+        inspection=done,
+        scores={items["speed"]: 100, items["accuracy"]: 90, items["attitude"]: 100, items["sop"]: None},
+        actor=reviewer.user,
+    )
+    assert (
+        reviewed.status,
+        str(reviewed.score),
+        reviewed.passed,
+        str(reviewed.first_score),
+        reviewed.first_passed,
+    ) == ("reviewed", "95.63", True, "86.88", False)
 
 
 def test_qa_sample_command_and_export(tmp_path):
@@ -116,7 +134,6 @@ def test_qa_sample_command_and_export(tmp_path):
 
 
 def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
-
     strict, lenient, middle = (StaffFactory(employee_no=f"Q{i}", name=n) for i, n in enumerate(["严", "宽", "中"]))
     TicketFactory(external_id="CAL1", created_at=local(2026, 1, 6, 10))
     card = Scorecard.objects.get(code="default")

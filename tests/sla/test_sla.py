@@ -18,29 +18,37 @@ NINE_TO_SIX = {d: [(datetime.time(9), datetime.time(18))] for d in range(5)}
 CAL = clock.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX)
 
 
-@pytest.mark.parametrize(("received", "minutes", "due"), [
-    (local(2026, 1, 9, 17), 120, local(2026, 1, 12, 10)),  # Friday evening spans the weekend
-    (local(2026, 1, 9, 16), 120, local(2026, 1, 9, 18)),  # lands exactly at 18:00: that moment
-    (local(2026, 1, 9, 20), 60, local(2026, 1, 12, 10)),  # outside hours: starts at the next working minute
-    (local(2026, 1, 10, 11), 30, local(2026, 1, 12, 9, 30)),  # Saturday
-    (local(2026, 1, 12, 8, 59), 1, local(2026, 1, 12, 9, 1)),
-    (local(2026, 1, 12, 9), 24 * 60, local(2026, 1, 14, 15)),  # 24 working hours = 2 days 6 h
-])
+@pytest.mark.parametrize(
+    ("received", "minutes", "due"),
+    [
+        (local(2026, 1, 9, 17), 120, local(2026, 1, 12, 10)),  # Friday evening spans the weekend
+        (local(2026, 1, 9, 16), 120, local(2026, 1, 9, 18)),  # lands exactly at 18:00: that moment
+        (local(2026, 1, 9, 20), 60, local(2026, 1, 12, 10)),  # outside hours: starts at the next working minute
+        (local(2026, 1, 10, 11), 30, local(2026, 1, 12, 9, 30)),  # Saturday
+        (local(2026, 1, 12, 8, 59), 1, local(2026, 1, 12, 9, 1)),
+        (local(2026, 1, 12, 9), 24 * 60, local(2026, 1, 14, 15)),  # 24 working hours = 2 days 6 h
+    ],
+)
 def test_working_hour_due_times(received, minutes, due):
     assert clock.due_at(received, minutes, "working", CAL) == due
 
 
 def test_holidays_and_make_up_working_days():
-    cal = clock.Calendar(time_zone="Asia/Shanghai", periods=NINE_TO_SIX,
-                       holidays=frozenset({datetime.date(2026, 1, 12)}),  # Monday off
-                       workdays=frozenset({datetime.date(2026, 1, 10)}))  # Saturday worked, on Monday's hours
+    cal = clock.Calendar(
+        time_zone="Asia/Shanghai",
+        periods=NINE_TO_SIX,
+        holidays=frozenset({datetime.date(2026, 1, 12)}),  # Monday off
+        workdays=frozenset({datetime.date(2026, 1, 10)}),
+    )  # Saturday worked, on Monday's hours
     assert clock.due_at(local(2026, 1, 9, 17), 120, "working", cal) == local(2026, 1, 10, 10)
     assert clock.due_at(local(2026, 1, 10, 17), 120, "working", cal) == local(2026, 1, 13, 10)
 
 
 def test_lunch_break_is_not_counted():
-    cal = clock.Calendar(time_zone="Asia/Shanghai",
-                       periods={0: [(datetime.time(9), datetime.time(12)), (datetime.time(13), datetime.time(18))]})
+    cal = clock.Calendar(
+        time_zone="Asia/Shanghai",
+        periods={0: [(datetime.time(9), datetime.time(12)), (datetime.time(13), datetime.time(18))]},
+    )
     assert clock.due_at(local(2026, 1, 12, 11), 120, "working", cal) == local(2026, 1, 12, 14)
 
 
@@ -62,10 +70,20 @@ def test_breached_rules():
 def test_marking_breaches_is_idempotent_and_escalates_to_the_manager():
     manager = StaffFactory(employee_no="M1", role="manager", email="boss@example.com")
     handler = StaffFactory(employee_no="H1", manager=manager, email="h@example.com")
-    ComplaintFactory(handler=handler, priority="urgent", received_at=local(2026, 1, 9, 10),
-                     first_response_due=local(2026, 1, 9, 12), resolution_due=local(2026, 1, 9, 18))
-    ComplaintFactory(handler=handler, received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
-                     first_response_due=local(2026, 1, 10, 10), resolution_due=local(2026, 1, 12, 10))
+    ComplaintFactory(
+        handler=handler,
+        priority="urgent",
+        received_at=local(2026, 1, 9, 10),
+        first_response_due=local(2026, 1, 9, 12),
+        resolution_due=local(2026, 1, 9, 18),
+    )
+    ComplaintFactory(
+        handler=handler,
+        received_at=local(2026, 1, 9, 10),
+        first_response_at=local(2026, 1, 9, 11),
+        first_response_due=local(2026, 1, 10, 10),
+        resolution_due=local(2026, 1, 12, 10),
+    )
     evening = local(2026, 1, 9, 20)  # Friday evening: flagged now, escalated on Monday morning
     assert complaints_mark_breaches(now=evening) == {"first_response": 1, "resolution": 1, "escalated": 0}
     assert mail.outbox == []
@@ -81,20 +99,38 @@ def test_marking_breaches_is_idempotent_and_escalates_to_the_manager():
 
 @pytest.mark.django_db
 def test_export_complaints_flags_and_closed_loop(tmp_path):
-
-
-    ComplaintFactory(external_id="A", received_at=local(2026, 1, 9, 10), first_response_at=local(2026, 1, 9, 11),
-                     resolved_at=local(2026, 1, 9, 12), confirmed_at=local(2026, 1, 9, 13),
-                     first_response_due=local(2026, 1, 9, 10, 30), resolution_due=local(2026, 1, 12, 10))
+    ComplaintFactory(
+        external_id="A",
+        received_at=local(2026, 1, 9, 10),
+        first_response_at=local(2026, 1, 9, 11),
+        resolved_at=local(2026, 1, 9, 12),
+        confirmed_at=local(2026, 1, 9, 13),
+        first_response_due=local(2026, 1, 9, 10, 30),
+        resolution_due=local(2026, 1, 12, 10),
+    )
     ComplaintFactory(external_id="B", received_at=local(2026, 2, 1, 0))  # outside the window
     out = tmp_path / "c.csv"
     call_command("export_complaints", "--start", "2026-01-01", "--end", "2026-02-01", "--output", str(out))
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 1
-    assert {k: rows[0][k] for k in ("external_id", "received_at", "first_response_due", "first_response_breached",
-                                    "resolution_breached", "closed_loop")} == {
-        "external_id": "A", "received_at": "2026-01-09T10:00:00+08:00", "first_response_due": "2026-01-09T10:30:00+08:00",
-        "first_response_breached": "true", "resolution_breached": "false", "closed_loop": "true"}
+    assert {
+        k: rows[0][k]
+        for k in (
+            "external_id",
+            "received_at",
+            "first_response_due",
+            "first_response_breached",
+            "resolution_breached",
+            "closed_loop",
+        )
+    } == {
+        "external_id": "A",
+        "received_at": "2026-01-09T10:00:00+08:00",
+        "first_response_due": "2026-01-09T10:30:00+08:00",
+        "first_response_breached": "true",
+        "resolution_breached": "false",
+        "closed_loop": "true",
+    }
 
 
 def test_paused_time_does_not_count_and_a_running_pause_stops_the_clock():
@@ -126,15 +162,25 @@ def test_the_breach_rule_reads_the_same_in_python_and_in_sql():
     for i, (first, resolved, first_due, resolution_due) in enumerate(
         (f, r, fd, rd) for f in events for r in events for fd in dues for rd in dues
     ):
-        ComplaintFactory(external_id=f"B{i:03d}", received_at=local(2026, 1, 10, 8), first_response_at=first,
-                         resolved_at=resolved, first_response_due=first_due, resolution_due=resolution_due)
+        ComplaintFactory(
+            external_id=f"B{i:03d}",
+            received_at=local(2026, 1, 10, 8),
+            first_response_at=first,
+            resolved_at=resolved,
+            first_response_due=first_due,
+            resolution_due=resolution_due,
+        )
     complaints = list(Complaint.objects.all())
     # when
     in_sql = set(Complaint.objects.filter(breach.any_breached_q(now)).values_list("pk", flat=True))
     met_in_sql = set(Complaint.objects.filter(breach.met_q(now)).values_list("pk", flat=True))
     # then
-    in_python = {c.pk for c in complaints if breach.breached(c.first_response_at, c.first_response_due, now)
-                 or breach.breached(c.resolved_at, c.resolution_due, now)}
+    in_python = {
+        c.pk
+        for c in complaints
+        if breach.breached(c.first_response_at, c.first_response_due, now)
+        or breach.breached(c.resolved_at, c.resolution_due, now)
+    }
     assert in_sql == in_python
     assert met_in_sql == {c.pk for c in complaints} - in_python
     assert len(in_python) not in (0, len(complaints))

@@ -10,8 +10,10 @@ from performance.models import AppraisalCycle
 
 
 class Command(BaseCommand):
-    help = ("One row per payout of the cycle, changing nothing. With --for-payroll: only approved payouts, "
-            "which are then marked exported and recorded in a batch with the file's checksum.")
+    help = (
+        "One row per payout of the cycle, changing nothing. With --for-payroll: only approved payouts, "
+        "which are then marked exported and recorded in a batch with the file's checksum."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -42,4 +44,6 @@ class Command(BaseCommand):
             batch = payroll_export_record(cycle=cycle, payouts=payouts, content=content, file_format=fmt, actor=actor)
         with open(output, "wb") as fh:
             fh.write(content)
-        self.stdout.write(f"wrote {len(payouts)} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}")
+        self.stdout.write(
+            f"wrote {len(payouts)} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}"
+        )

@@ -43,14 +43,21 @@ TEAMS = [
     ("销售部", Role.SALES, 0.12),
     ("内容运营组", Role.OPERATOR, 0.06),
 ]
-CATEGORIES = [("cloud_server", 0.45, 3000), ("support_plan", 0.2, 1200), ("domain", 0.2, 120), ("consulting", 0.15, 8000)]
+CATEGORIES = [
+    ("cloud_server", 0.45, 3000),
+    ("support_plan", 0.2, 1200),
+    ("domain", 0.2, 120),
+    ("consulting", 0.15, 8000),
+]
 PRESETS = Path(settings.BASE_DIR) / "performance" / "appraisal" / "presets"
 PLANS = Path(settings.BASE_DIR) / "commission" / "presets"
 DEMO_LOGINS = ("hr", "finance", "manager", "qa", "agent", "sales")
 
 
 class Command(BaseCommand):
-    help = "Create a realistic demo company: teams, every role, tickets, orders, complaints, a closed and an open cycle."
+    help = (
+        "Create a realistic demo company: teams, every role, tickets, orders, complaints, a closed and an open cycle."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--staff", type=int, default=40)
@@ -60,10 +67,13 @@ class Command(BaseCommand):
         parser.add_argument("--tickets-per-day", type=float, default=12.0, help="per service agent")
         parser.add_argument("--no-close", action="store_true", help="leave the earlier cycle open")
         parser.add_argument("--skip-if-present", action="store_true", help="do nothing when staff exist already")
-        parser.add_argument("--sales-orders-per-day", type=float, help="mean orders a seller closes a day (default 1.4)")
+        parser.add_argument(
+            "--sales-orders-per-day", type=float, help="mean orders a seller closes a day (default 1.4)"
+        )
 
-    def handle(self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, skip_if_present=False,
-               **options):
+    def handle(
+        self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, skip_if_present=False, **options
+    ):
         if skip_if_present and Staff.objects.exists():
             self.stdout.write("demo data present already; nothing to do")
             return
@@ -93,10 +103,13 @@ class Command(BaseCommand):
                 cur.execute("ANALYZE")  # planner statistics for the freshly loaded tables
         if not no_close:
             cycle_close(cycle=closed, inline=True)
-        self.stdout.write(self.style.SUCCESS(
-            f"demo company: {Staff.objects.count()} staff, {Ticket.objects.count()} tickets, "
-            f"{Order.objects.count()} orders, {Complaint.objects.count()} complaints; "
-            f"cycles {closed.name} ({'open' if no_close else 'closed'}) and {open_.name} (open)"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo company: {Staff.objects.count()} staff, {Ticket.objects.count()} tickets, "
+                f"{Order.objects.count()} orders, {Complaint.objects.count()} complaints; "
+                f"cycles {closed.name} ({'open' if no_close else 'closed'}) and {open_.name} (open)"
+            )
+        )
         self.stdout.write(f"demo logins (password {DEMO_PASSWORD}): {', '.join(DEMO_LOGINS)}")
 
     # --- people ------------------------------------------------------------------------------
@@ -120,8 +133,14 @@ class Command(BaseCommand):
             user.groups.add(*[groups[g] for g in group_names])
             name = self._name()
             member = Staff.objects.create(
-                user=user, employee_no=eno, name=name, email=f"{eno.lower()}@example.com", team=team, role=role,
-                manager=manager, hired_on=self.anchor - datetime.timedelta(days=rng.randint(60, 2000)),
+                user=user,
+                employee_no=eno,
+                name=name,
+                email=f"{eno.lower()}@example.com",
+                team=team,
+                role=role,
+                manager=manager,
+                hired_on=self.anchor - datetime.timedelta(days=rng.randint(60, 2000)),
             )
             member.quality = rng.uniform(0.75, 1.15)
             return member
@@ -131,16 +150,18 @@ class Command(BaseCommand):
         remaining = n - 1 - 2
         for i, (team_name, role, share) in enumerate(TEAMS):
             team = Team.objects.create(name=team_name, parent=root)
-            manager = make(team, Role.MANAGER, director, username="manager" if i == 0 else None,
-                           group_names=("Staff", "Manager"))
+            manager = make(
+                team, Role.MANAGER, director, username="manager" if i == 0 else None, group_names=("Staff", "Manager")
+            )
             members.append(manager)
             size = max(2, round(remaining * share) - 1)
             for j in range(size):
                 username = {(0, 0): "agent", (4, 0): "sales"}.get((i, j))
                 members.append(make(team, role, manager, username=username))
         for k in range(2):
-            members.append(make(qa_team, Role.AGENT, director, username="qa" if k == 0 else None,
-                                group_names=("Staff", "QA")))
+            members.append(
+                make(qa_team, Role.AGENT, director, username="qa" if k == 0 else None, group_names=("Staff", "QA"))
+            )
             members[-1].is_inspector = True
         for username, group in (("hr", "HR"), ("finance", "Finance")):
             user = User.objects.create_user(username, f"{username}@example.com", DEMO_PASSWORD, is_staff=True)
@@ -151,8 +172,9 @@ class Command(BaseCommand):
 
     def _when(self, day, lo=8, hi=22):
         hour = self.rng.randint(lo, hi - 1)
-        return datetime.datetime.combine(day, datetime.time(hour, self.rng.randint(0, 59), self.rng.randint(0, 59)),
-                                         tzinfo=self.tz)
+        return datetime.datetime.combine(
+            day, datetime.time(hour, self.rng.randint(0, 59), self.rng.randint(0, 59)), tzinfo=self.tz
+        )
 
     # --- service data --------------------------------------------------------------------------
 
@@ -174,19 +196,32 @@ class Command(BaseCommand):
                 for _ in range(max(0, int(rng.gauss(per_day * q, per_day * 0.3)))):
                     seq += 1
                     created = self._when(day)
-                    frt = None if rng.random() < 0.03 else created + datetime.timedelta(
-                        seconds=int(rng.lognormvariate(4.0, 0.7) / q))
-                    resolved = created + datetime.timedelta(seconds=int(rng.lognormvariate(7.0, 0.8))) if (
-                        rng.random() < 0.85 * min(q, 1.1)) else None
+                    frt = (
+                        None
+                        if rng.random() < 0.03
+                        else created + datetime.timedelta(seconds=int(rng.lognormvariate(4.0, 0.7) / q))
+                    )
+                    resolved = (
+                        created + datetime.timedelta(seconds=int(rng.lognormvariate(7.0, 0.8)))
+                        if (rng.random() < 0.85 * min(q, 1.1))
+                        else None
+                    )
                     rating = None
                     if rng.random() < 0.6:
                         r = rng.random() * q
                         rating = 5 if r > 0.45 else 4 if r > 0.22 else 3 if r > 0.12 else 2 if r > 0.06 else 1
                     t = Ticket(
-                        external_id=f"T{seq:08d}", staff_id=m.pk, kind=kinds[m.role], channel=rng.choice(channels),
-                        customer_id=f"C{rng.randint(1, 5000):05d}", created_at=created, first_response_at=frt,
-                        avg_response_seconds=int(rng.lognormvariate(4.6, 0.5) / q), resolved_at=resolved,
-                        reopened=resolved is not None and rng.random() < 0.08, rating=rating,
+                        external_id=f"T{seq:08d}",
+                        staff_id=m.pk,
+                        kind=kinds[m.role],
+                        channel=rng.choice(channels),
+                        customer_id=f"C{rng.randint(1, 5000):05d}",
+                        created_at=created,
+                        first_response_at=frt,
+                        avg_response_seconds=int(rng.lognormvariate(4.6, 0.5) / q),
+                        resolved_at=resolved,
+                        reopened=resolved is not None and rng.random() < 0.08,
+                        rating=rating,
                     )
                     batch.append(t)
                     if len(batch) >= 5000:
@@ -195,10 +230,14 @@ class Command(BaseCommand):
 
     def _flush_tickets(self, batch):
         Ticket.objects.bulk_create(batch, batch_size=5000)
-        ids = dict(Ticket.objects.filter(external_id__in=[t.external_id for t in batch if t.kind == "inquiry"])
-                   .values_list("external_id", "id"))
-        self.inquiries += [(ids[t.external_id], t.staff_id, t.created_at, t.customer_id)
-                           for t in batch if t.kind == "inquiry"]
+        ids = dict(
+            Ticket.objects.filter(external_id__in=[t.external_id for t in batch if t.kind == "inquiry"]).values_list(
+                "external_id", "id"
+            )
+        )
+        self.inquiries += [
+            (ids[t.external_id], t.staff_id, t.created_at, t.customer_id) for t in batch if t.kind == "inquiry"
+        ]
         batch.clear()
 
     def _category(self):
@@ -221,9 +260,18 @@ class Command(BaseCommand):
             refunded_at = paid + datetime.timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 12))
         term = paid.date() + datetime.timedelta(days=365) if category in ("cloud_server", "support_plan") else None
         return Order(
-            external_id=f"O{seq:08d}", staff_id=staff_id, customer_id=customer, product_category=category,
-            amount=amount, ordered_at=paid - datetime.timedelta(minutes=rng.randint(1, 600)), paid_at=paid,
-            ticket_id=ticket_id, is_renewal=renewal, term_end=term, refunded_amount=refunded, refunded_at=refunded_at,
+            external_id=f"O{seq:08d}",
+            staff_id=staff_id,
+            customer_id=customer,
+            product_category=category,
+            amount=amount,
+            ordered_at=paid - datetime.timedelta(minutes=rng.randint(1, 600)),
+            paid_at=paid,
+            ticket_id=ticket_id,
+            is_renewal=renewal,
+            term_end=term,
+            refunded_amount=refunded,
+            refunded_at=refunded_at,
         )
 
     def _orders(self, members):
@@ -233,18 +281,27 @@ class Command(BaseCommand):
         for ticket_id, staff_id, created, customer in self.inquiries:
             if rng.random() < 0.12:  # about one inquiry in eight converts
                 seq += 1
-                orders.append(self._order(seq, staff_id, customer, created + datetime.timedelta(hours=rng.randint(1, 72)),
-                                          ticket_id=ticket_id))
+                orders.append(
+                    self._order(
+                        seq,
+                        staff_id,
+                        customer,
+                        created + datetime.timedelta(hours=rng.randint(1, 72)),
+                        ticket_id=ticket_id,
+                    )
+                )
         days = (self.end - self.start).days
         for m in sellers:
             for d in range(days):
                 day = self.start + datetime.timedelta(days=d)
-                for _ in range(rng.choice((0, 1, 1, 2, 3)) if self.sales_per_day is None
-                               else int(rng.expovariate(1 / self.sales_per_day) + 0.5)):
+                for _ in range(
+                    rng.choice((0, 1, 1, 2, 3))
+                    if self.sales_per_day is None
+                    else int(rng.expovariate(1 / self.sales_per_day) + 0.5)
+                ):
                     seq += 1
                     customer = f"C{rng.randint(1, 5000):05d}"
-                    orders.append(self._order(seq, m.pk, customer, self._when(day, 9, 20),
-                                              renewal=rng.random() < 0.2))
+                    orders.append(self._order(seq, m.pk, customer, self._when(day, 9, 20), renewal=rng.random() < 0.2))
             # customers whose yearly term ends in the demo window, most of whom renew
             for _ in range(rng.randint(4, 10)):
                 seq += 1
@@ -256,8 +313,13 @@ class Command(BaseCommand):
                 orders.append(first)
                 if rng.random() < 0.7 * m.quality:
                     seq += 1
-                    renew = self._order(seq, m.pk, customer, self._when(due - datetime.timedelta(days=rng.randint(0, 20)), 9, 18),
-                                        renewal=True)
+                    renew = self._order(
+                        seq,
+                        m.pk,
+                        customer,
+                        self._when(due - datetime.timedelta(days=rng.randint(0, 20)), 9, 18),
+                        renewal=True,
+                    )
                     renew.product_category = "cloud_server"
                     orders.append(renew)
         Order.objects.bulk_create(orders, batch_size=5000)
@@ -277,19 +339,35 @@ class Command(BaseCommand):
             against = rng.choice(agents)
             handler = rng.choice([h for h in handlers if h.pk == against.manager_id] or handlers)
             window = (first_due - received).total_seconds()
-            frt = received + datetime.timedelta(seconds=int(window * rng.uniform(0.1, 1.3))) if rng.random() < 0.95 else None
+            frt = (
+                received + datetime.timedelta(seconds=int(window * rng.uniform(0.1, 1.3)))
+                if rng.random() < 0.95
+                else None
+            )
             resolved = None
             if frt and rng.random() < 0.85:
                 span = (resolution_due - received).total_seconds()
                 resolved = max(frt, received + datetime.timedelta(seconds=int(span * rng.uniform(0.2, 1.25))))
-            confirmed = resolved + datetime.timedelta(hours=rng.randint(1, 30)) if resolved and rng.random() < 0.8 else None
-            rows.append(Complaint(
-                external_id=f"CP{i + 1:06d}", staff=against, handler=handler, customer_id=f"C{rng.randint(1, 5000):05d}",
-                channel=rng.choice(["chat", "phone", "email", "social"]), priority=priority, received_at=received,
-                first_response_at=frt, resolved_at=resolved, confirmed_at=confirmed,
-                summary=rng.choice(["回复太慢", "问题未解决", "服务态度差", "退款进度", "账单有误", "多次转接"]),
-                first_response_due=first_due, resolution_due=resolution_due,
-            ))
+            confirmed = (
+                resolved + datetime.timedelta(hours=rng.randint(1, 30)) if resolved and rng.random() < 0.8 else None
+            )
+            rows.append(
+                Complaint(
+                    external_id=f"CP{i + 1:06d}",
+                    staff=against,
+                    handler=handler,
+                    customer_id=f"C{rng.randint(1, 5000):05d}",
+                    channel=rng.choice(["chat", "phone", "email", "social"]),
+                    priority=priority,
+                    received_at=received,
+                    first_response_at=frt,
+                    resolved_at=resolved,
+                    confirmed_at=confirmed,
+                    summary=rng.choice(["回复太慢", "问题未解决", "服务态度差", "退款进度", "账单有误", "多次转接"]),
+                    first_response_due=first_due,
+                    resolution_due=resolution_due,
+                )
+            )
         Complaint.objects.bulk_create(rows, batch_size=5000)
 
     # --- cycles ----------------------------------------------------------------------------------
@@ -308,17 +386,34 @@ class Command(BaseCommand):
                     continue
                 for code in codes:
                     score = min(5, max(1, round(rng.gauss(3.8 * m.quality, 0.7))))
-                    ratings.append(KciRating(cycle=cycle, staff=m, indicator=code, rating=Decimal(score),
-                                             comment=rng.choice(["", "积极主动", "需要加强沟通", "表现稳定"]),
-                                             rated_by_id=m.manager_id))
+                    ratings.append(
+                        KciRating(
+                            cycle=cycle,
+                            staff=m,
+                            indicator=code,
+                            rating=Decimal(score),
+                            comment=rng.choice(["", "积极主动", "需要加强沟通", "表现稳定"]),
+                            rated_by_id=m.manager_id,
+                        )
+                    )
         KciRating.objects.bulk_create(ratings, batch_size=2000)
         operators = [m for m in members if m.role == Role.OPERATOR]
         MetricValue.objects.bulk_create(
-            MetricValue(cycle=closed, staff=m, metric=code, value=Decimal(int(rng.uniform(0.4, 1.3) * target)),
-                        source=MetricSource.IMPORTED)
+            MetricValue(
+                cycle=closed,
+                staff=m,
+                metric=code,
+                value=Decimal(int(rng.uniform(0.4, 1.3) * target)),
+                source=MetricSource.IMPORTED,
+            )
             for m in operators
-            for code, target in (("followers_gained", 2000), ("posts_published", 30), ("plays", 500000),
-                                 ("interactions", 20000), ("top_video_plays", 80000))
+            for code, target in (
+                ("followers_gained", 2000),
+                ("posts_published", 30),
+                ("plays", 500000),
+                ("interactions", 20000),
+                ("top_video_plays", 80000),
+            )
         )
         week = previous - datetime.timedelta(days=previous.weekday())
         while week < self.anchor:
@@ -332,8 +427,12 @@ class Command(BaseCommand):
             quality = self.quality[inspection.ticket.staff_id]
             scores = {it.pk: min(100, max(40, int(rng.gauss(86 * quality, 10)))) for it in items}
             actor = inspectors[0] if inspectors[0].pk != inspection.ticket.staff_id else inspectors[1]
-            inspection_submit(inspection=inspection, scores=scores, actor=actor.user,
-                              root_cause=rng.choice(["话术不规范", "未按流程核实", "解决方案错误"]))
+            inspection_submit(
+                inspection=inspection,
+                scores=scores,
+                actor=actor.user,
+                root_cause=rng.choice(["话术不规范", "未按流程核实", "解决方案错误"]),
+            )
         return closed, open_
 
     def _kci_codes(self, cycle, role):
@@ -342,5 +441,3 @@ class Command(BaseCommand):
         if cycle.pk not in self._codes:
             self._codes[cycle.pk] = {r: [i.code for i in items] for r, items in kci_items(cycle=cycle).items()}
         return self._codes[cycle.pk].get(role, [])
-
-

@@ -26,8 +26,21 @@ SCHEMA = Schema(
     Column("confirmed_at", parse_datetime),
     Column("summary", str, default=""),
 )
-FIELDS = ["external_id", "staff", "handler", "customer_id", "channel", "priority", "received_at",
-          "first_response_at", "resolved_at", "confirmed_at", "summary", "first_response_due", "resolution_due"]
+FIELDS = [
+    "external_id",
+    "staff",
+    "handler",
+    "customer_id",
+    "channel",
+    "priority",
+    "received_at",
+    "first_response_at",
+    "resolved_at",
+    "confirmed_at",
+    "summary",
+    "first_response_due",
+    "resolution_due",
+]
 
 
 @register("complaints", model=Complaint, schema=SCHEMA, key=("external_id",), table=Complaint._meta.db_table)
@@ -50,9 +63,24 @@ def import_complaints(header, rows) -> Imported:
             if errors.total:
                 continue
             first_due, resolution_due = due.for_complaint(r["priority"], r["received_at"])
-            stage.write(number, [r["external_id"], against, handler, r["customer_id"], r["channel"], r["priority"],
-                                 r["received_at"], r["first_response_at"], r["resolved_at"], r["confirmed_at"],
-                                 r["summary"], first_due, resolution_due])
+            stage.write(
+                number,
+                [
+                    r["external_id"],
+                    against,
+                    handler,
+                    r["customer_id"],
+                    r["channel"],
+                    r["priority"],
+                    r["received_at"],
+                    r["first_response_at"],
+                    r["resolved_at"],
+                    r["confirmed_at"],
+                    r["summary"],
+                    first_due,
+                    resolution_due,
+                ],
+            )
         stage.finish_writes()
         errors.raise_if_any()
         stage.duplicates("external_id", errors, "external_id")

@@ -12,8 +12,9 @@ from .base import Imported, register
 HOLIDAY, WORKDAY = "holiday", "workday"
 SCHEMA = Schema(
     Column("date", parse_date, required=True),
-    Column("kind", parse_choice([HOLIDAY, WORKDAY]), required=True,
-           export=lambda day: WORKDAY if day.working else HOLIDAY),
+    Column(
+        "kind", parse_choice([HOLIDAY, WORKDAY]), required=True, export=lambda day: WORKDAY if day.working else HOLIDAY
+    ),
     Column("name", parse_str(100), default=""),
     Column("calendar", parse_str(100), export="calendar__name"),
 )
@@ -40,8 +41,12 @@ def import_holidays(header, rows) -> Imported:
         seen[key] = number
         parsed.append((calendar, r))
     errors.raise_if_any()
-    existing = {(d.calendar_id, d.date): d for d in CalendarDay.objects.filter(
-        calendar__in={c.pk for c, _r in parsed}, date__in={r["date"] for _c, r in parsed})}
+    existing = {
+        (d.calendar_id, d.date): d
+        for d in CalendarDay.objects.filter(
+            calendar__in={c.pk for c, _r in parsed}, date__in={r["date"] for _c, r in parsed}
+        )
+    }
     new, changed = [], []
     for calendar, r in parsed:
         day = existing.get((calendar.pk, r["date"]))

@@ -44,8 +44,12 @@ def import_kci(header, rows) -> Imported:
             items[cycle.pk] = {(role, i.code): i for role, codes in kci_items(cycle=cycle).items() for i in codes}
         item = items[cycle.pk].get((roles[sid], r["indicator"]))
         if item is None:
-            errors.add(number, "indicator", _("%(v)r is not a rated (KCI) indicator of this member's template in %(c)s")
-                       % {"v": r["indicator"], "c": cycle.name})
+            errors.add(
+                number,
+                "indicator",
+                _("%(v)r is not a rated (KCI) indicator of this member's template in %(c)s")
+                % {"v": r["indicator"], "c": cycle.name},
+            )
             continue
         problem = Rating.out_of_scale(r["rating"], item.params)
         if problem:
@@ -56,14 +60,26 @@ def import_kci(header, rows) -> Imported:
         seen[key] = number
         parsed.append((cycle, sid, r, rater))
     errors.raise_if_any()
-    existing = {(k.cycle_id, k.staff_id, k.indicator): k for k in KciRating.objects.filter(
-        cycle__in={c.pk for c, *_ in parsed}, staff_id__in={s for _c, s, *_ in parsed})}
+    existing = {
+        (k.cycle_id, k.staff_id, k.indicator): k
+        for k in KciRating.objects.filter(
+            cycle__in={c.pk for c, *_ in parsed}, staff_id__in={s for _c, s, *_ in parsed}
+        )
+    }
     new, changed = [], []
     for cycle, sid, r, rater in parsed:
         obj = existing.get((cycle.pk, sid, r["indicator"]))
         if obj is None:
-            new.append(KciRating(cycle=cycle, staff_id=sid, indicator=r["indicator"], rating=r["rating"],
-                                 comment=r["comment"], rated_by_id=rater))
+            new.append(
+                KciRating(
+                    cycle=cycle,
+                    staff_id=sid,
+                    indicator=r["indicator"],
+                    rating=r["rating"],
+                    comment=r["comment"],
+                    rated_by_id=rater,
+                )
+            )
         else:
             obj.rating, obj.comment, obj.rated_by_id = r["rating"], r["comment"], rater
             changed.append(obj)

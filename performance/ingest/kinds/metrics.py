@@ -43,7 +43,9 @@ def import_metrics(header, rows) -> Imported:
     created = 0
     for cycle, sid, r in parsed:
         _value, new = MetricValue.objects.update_or_create(
-            cycle=cycle, staff_id=sid, metric=r["metric"],
+            cycle=cycle,
+            staff_id=sid,
+            metric=r["metric"],
             defaults={"value": r["value"], "source": MetricSource.IMPORTED, "numerator": None, "denominator": None},
         )
         created += new

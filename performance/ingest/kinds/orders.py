@@ -27,8 +27,19 @@ SCHEMA = Schema(
     Column("refunded_amount", parse_money, default=Decimal("0.00")),
     Column("refunded_at", parse_datetime),
 )
-FIELDS = ["external_id", "staff", "customer_id", "product_category", "amount", "ordered_at", "paid_at",
-          "is_renewal", "term_end", "refunded_amount", "refunded_at"]
+FIELDS = [
+    "external_id",
+    "staff",
+    "customer_id",
+    "product_category",
+    "amount",
+    "ordered_at",
+    "paid_at",
+    "is_renewal",
+    "term_end",
+    "refunded_amount",
+    "refunded_at",
+]
 TICKETS = Ticket._meta.db_table
 
 
@@ -52,19 +63,35 @@ def import_orders(header, rows) -> Imported:
             locked.check(number, "refunded_at", r["refunded_at"], errors)
             if errors.total or sid is None:
                 continue
-            stage.write(number, [r["external_id"], sid, r["customer_id"], r["product_category"], r["amount"],
-                                 r["ordered_at"], r["paid_at"], r["is_renewal"], r["term_end"], r["refunded_amount"],
-                                 r["refunded_at"]], [r["ticket"] or None])
+            stage.write(
+                number,
+                [
+                    r["external_id"],
+                    sid,
+                    r["customer_id"],
+                    r["product_category"],
+                    r["amount"],
+                    r["ordered_at"],
+                    r["paid_at"],
+                    r["is_renewal"],
+                    r["term_end"],
+                    r["refunded_amount"],
+                    r["refunded_at"],
+                ],
+                [r["ticket"] or None],
+            )
         stage.finish_writes()
         errors.raise_if_any()
         stage.duplicates("external_id", errors, "external_id")
         for number, ref in stage.query(
             f"SELECT s._row, s._ticket FROM {{stage}} s LEFT JOIN {TICKETS} t ON t.external_id = s._ticket "
-            "WHERE s._ticket IS NOT NULL AND t.id IS NULL ORDER BY s._row LIMIT %s", [MAX_LISTED]
+            "WHERE s._ticket IS NOT NULL AND t.id IS NULL ORDER BY s._row LIMIT %s",
+            [MAX_LISTED],
         ):
             errors.add(number, "ticket", _("unknown ticket %(v)r") % {"v": ref})
         errors.raise_if_any()
         locked.check_existing(stage, Order._meta.db_table, "paid_at", errors)
-        created = stage.upsert("external_id", {"ticket_id": "t.id"},
-                               joins=f"LEFT JOIN {TICKETS} t ON t.external_id = s._ticket")
+        created = stage.upsert(
+            "external_id", {"ticket_id": "t.id"}, joins=f"LEFT JOIN {TICKETS} t ON t.external_id = s._ticket"
+        )
         return Imported(rows=stage.count, created=created)

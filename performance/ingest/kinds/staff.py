@@ -34,8 +34,9 @@ def import_staff(header, rows) -> Imported:
         if r is None:
             continue
         if r["employee_no"] in seen:
-            errors.add(number, "employee_no",
-                       _("duplicate of row %(first)s in this file") % {"first": seen[r["employee_no"]]})
+            errors.add(
+                number, "employee_no", _("duplicate of row %(first)s in this file") % {"first": seen[r["employee_no"]]}
+            )
         seen[r["employee_no"]] = number
         if r["email"]:
             try:

@@ -24,8 +24,19 @@ SCHEMA = Schema(
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),
 )
-FIELDS = ["external_id", "staff", "kind", "channel", "customer_id", "created_at", "first_response_at",
-          "avg_response_seconds", "resolved_at", "reopened", "rating"]
+FIELDS = [
+    "external_id",
+    "staff",
+    "kind",
+    "channel",
+    "customer_id",
+    "created_at",
+    "first_response_at",
+    "avg_response_seconds",
+    "resolved_at",
+    "reopened",
+    "rating",
+]
 
 
 @register("tickets", model=Ticket, schema=SCHEMA, key=("external_id",), table=Ticket._meta.db_table)
@@ -44,9 +55,22 @@ def import_tickets(header, rows) -> Imported:
             locked.check(number, "created_at", r["created_at"], errors)
             if errors.total or sid is None:
                 continue
-            stage.write(number, [r["external_id"], sid, r["kind"], r["channel"], r["customer_id"], r["created_at"],
-                                 r["first_response_at"], r["avg_response_seconds"], r["resolved_at"], r["reopened"],
-                                 r["rating"]])
+            stage.write(
+                number,
+                [
+                    r["external_id"],
+                    sid,
+                    r["kind"],
+                    r["channel"],
+                    r["customer_id"],
+                    r["created_at"],
+                    r["first_response_at"],
+                    r["avg_response_seconds"],
+                    r["resolved_at"],
+                    r["reopened"],
+                    r["rating"],
+                ],
+            )
         stage.finish_writes()
         errors.raise_if_any()
         stage.duplicates("external_id", errors, "external_id")

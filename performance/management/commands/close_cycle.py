@@ -39,6 +39,7 @@ class Command(BaseCommand):
             if cycle.state == CycleState.FAILED:
                 raise CommandError(f"close of {name} failed: {cycle.error}")
             if time.monotonic() > deadline:
-                raise CommandError(f"close of {name} still running after {timeout}s ({cycle.progress_done}/"
-                                   f"{cycle.progress_total})")
+                raise CommandError(
+                    f"close of {name} still running after {timeout}s ({cycle.progress_done}/{cycle.progress_total})"
+                )
             time.sleep(0.2)

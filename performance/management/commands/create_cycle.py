@@ -17,7 +17,13 @@ class Command(BaseCommand):
 
     def handle(self, name, start, end, templates, plans, appeal_days=None, **options):
         with clear_errors():
-            cycle = cycle_create(name=name, start=start, end=end, templates=templates or None, plans=plans or None,
-                                 appeal_days=appeal_days)
+            cycle = cycle_create(
+                name=name,
+                start=start,
+                end=end,
+                templates=templates or None,
+                plans=plans or None,
+                appeal_days=appeal_days,
+            )
         codes = ", ".join(str(t) for t in cycle.templates.order_by("code"))
         self.stdout.write(f"cycle {cycle.name} open over [{start}, {end}) with templates: {codes or '-'}")

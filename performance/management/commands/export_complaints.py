@@ -18,16 +18,42 @@ class Command(BaseCommand):
 
     def handle(self, start, end, output, format=None, **options):
         now = timezone.now()
-        header = ["external_id", "priority", "received_at", "first_response_due", "resolution_due",
-                  "first_response_breached", "resolution_breached", "closed_loop", "employee_no", "handler",
-                  "channel", "first_response_at", "resolved_at", "confirmed_at"]
+        header = [
+            "external_id",
+            "priority",
+            "received_at",
+            "first_response_due",
+            "resolution_due",
+            "first_response_breached",
+            "resolution_breached",
+            "closed_loop",
+            "employee_no",
+            "handler",
+            "channel",
+            "first_response_at",
+            "resolved_at",
+            "confirmed_at",
+        ]
         rows = (
-            [c.external_id, c.priority, c.received_at, c.first_response_due, c.resolution_due,
-             breached(c.first_response_at, c.first_response_due, now),
-             breached(c.resolved_at, c.resolution_due, now), c.confirmed_at is not None,
-             c.staff.employee_no if c.staff else "", c.handler.employee_no if c.handler else "", c.channel,
-             c.first_response_at, c.resolved_at, c.confirmed_at]
-            for c in complaints_between(start=start, end=end).select_related("staff", "handler").iterator(chunk_size=2000)
+            [
+                c.external_id,
+                c.priority,
+                c.received_at,
+                c.first_response_due,
+                c.resolution_due,
+                breached(c.first_response_at, c.first_response_due, now),
+                breached(c.resolved_at, c.resolution_due, now),
+                c.confirmed_at is not None,
+                c.staff.employee_no if c.staff else "",
+                c.handler.employee_no if c.handler else "",
+                c.channel,
+                c.first_response_at,
+                c.resolved_at,
+                c.confirmed_at,
+            ]
+            for c in complaints_between(start=start, end=end)
+            .select_related("staff", "handler")
+            .iterator(chunk_size=2000)
         )
         n = write_table(output, header, rows, choose_format(output, format))
         self.stdout.write(f"wrote {n} complaints to {output}")

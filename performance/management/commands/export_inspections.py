@@ -15,11 +15,29 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "xlsx"])
 
     def handle(self, start, end, output, format=None, **options):
-        header = ["ticket", "employee_no", "sampled_at", "status", "score", "passed", "inspector", "pooled",
-                  "root_cause"]
+        header = [
+            "ticket",
+            "employee_no",
+            "sampled_at",
+            "status",
+            "score",
+            "passed",
+            "inspector",
+            "pooled",
+            "root_cause",
+        ]
         rows = (
-            [i.ticket.external_id, i.ticket.staff.employee_no, i.sampled_at, i.status, i.score, i.passed,
-             i.inspector.employee_no if i.inspector else "", i.pooled, i.root_cause]
+            [
+                i.ticket.external_id,
+                i.ticket.staff.employee_no,
+                i.sampled_at,
+                i.status,
+                i.score,
+                i.passed,
+                i.inspector.employee_no if i.inspector else "",
+                i.pooled,
+                i.root_cause,
+            ]
             for i in inspections_between(start=start, end=end).iterator(chunk_size=2000)
         )
         n = write_table(output, header, rows, choose_format(output, format))
