@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
+from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
 from performance.common.money import round_money
 
 from . import statements, workflow
@@ -28,7 +28,7 @@ from .payroll import payouts_file
 from .resources import PayoutResource
 
 
-class PlanVersionInline(admin.TabularInline):
+class PlanVersionInline(TabularInline):
     model = PlanVersion
     extra = 0
     fields = ["version", "effective_from", "period", "roles", "default_rate", "cap"]
@@ -40,12 +40,12 @@ class PlanVersionInline(admin.TabularInline):
 
 
 @admin.register(CommissionPlan)
-class CommissionPlanAdmin(SimpleHistoryAdmin):
+class CommissionPlanAdmin(HistoryAdmin):
     list_display = ["code", "name", "active"]
     inlines = [PlanVersionInline]
 
 
-class PlanRateInline(admin.TabularInline):
+class PlanRateInline(TabularInline):
     model = PlanRate
     extra = 0
 
@@ -91,7 +91,7 @@ class BoundedRateInline(PlanRateInline):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(SimpleHistoryAdmin):
+class PlanVersionAdmin(HistoryAdmin):
     form = PlanVersionForm
     list_display = ["plan", "version", "effective_from", "period", "default_rate", "cap"]
     list_filter = ["plan", "period"]
@@ -113,7 +113,7 @@ class PlanVersionAdmin(SimpleHistoryAdmin):
         return response
 
 
-class PayoutLineInline(admin.TabularInline):
+class PayoutLineInline(TabularInline):
     model = PayoutLine
     extra = 0
     can_delete = False
@@ -129,7 +129,7 @@ class PayoutActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
+class PayoutAdmin(ExportMixin, HistoryAdmin):
     resource_classes = [PayoutResource]
     list_display = [
         "staff",
@@ -254,7 +254,7 @@ class PayoutAdmin(ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CycleBudget)
-class CycleBudgetAdmin(SimpleHistoryAdmin):
+class CycleBudgetAdmin(HistoryAdmin):
     list_display = ["cycle", "amount", "note", "check_link"]
     list_select_related = ["cycle"]
 
@@ -274,7 +274,7 @@ class StatementQueryForm(forms.ModelForm):
 
 
 @admin.register(StatementQuery)
-class StatementQueryAdmin(SimpleHistoryAdmin):
+class StatementQueryAdmin(HistoryAdmin):
     form = StatementQueryForm
     list_display = ["payout", "status", "asked_at", "answered_by"]
     list_filter = ["status", "payout__cycle"]
@@ -298,7 +298,7 @@ class StatementQueryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExportBatch)
-class ExportBatchAdmin(admin.ModelAdmin):
+class ExportBatchAdmin(ModelAdmin):
     list_display = ["pk", "cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]
     list_select_related = ["cycle", "exported_by"]
     readonly_fields = ["cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]

@@ -10,9 +10,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from performance.common.admin import BigTableAdmin, ImportDoor, WeightsFormSet
+from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
 from performance.common.exporting import write_table
 
 from . import reviews, rules, services
@@ -39,7 +38,7 @@ admin.site.site_title = _("Appraisal admin")
 admin.site.index_title = _("HR and finance")
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(TabularInline):
     model = Section
     formset = WeightsFormSet
     extra = 0
@@ -68,7 +67,7 @@ class IndicatorForm(forms.ModelForm):
         return data
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(TabularInline):
     model = Indicator
     form = IndicatorForm
     formset = WeightsFormSet
@@ -88,7 +87,7 @@ class TemplateInUse:
 
 
 @admin.register(AppraisalTemplate)
-class AppraisalTemplateAdmin(TemplateInUse, SimpleHistoryAdmin):
+class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
     list_display = ["code", "version", "name", "role", "grading_method", "min_tickets", "active"]
     list_filter = ["role", "active"]
     search_fields = ["^code", "name"]
@@ -117,7 +116,7 @@ class AppraisalTemplateAdmin(TemplateInUse, SimpleHistoryAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(TemplateInUse, SimpleHistoryAdmin):
+class SectionAdmin(TemplateInUse, HistoryAdmin):
     list_display = ["template", "code", "kind", "weight"]
     inlines = [IndicatorInline]
     list_select_related = ["template"]
@@ -131,7 +130,7 @@ class ReasonActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(AppraisalCycle)
-class AppraisalCycleAdmin(SimpleHistoryAdmin):
+class AppraisalCycleAdmin(HistoryAdmin):
     action_form = ReasonActionForm
     list_display = ["name", "start", "end", "state", "progress", "closed_at"]
     list_filter = ["state"]
@@ -257,7 +256,7 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
         return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)
 
 
-class IndicatorResultInline(admin.TabularInline):
+class IndicatorResultInline(TabularInline):
     model = IndicatorResult
     extra = 0
     can_delete = False
@@ -285,7 +284,7 @@ class SectionResultInline(IndicatorResultInline):
 
 
 @admin.register(Appraisal)
-class AppraisalAdmin(SimpleHistoryAdmin):
+class AppraisalAdmin(HistoryAdmin):
     list_display = [
         "staff",
         "cycle",
@@ -339,7 +338,7 @@ class AppraisalAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(KciRating)
-class KciRatingAdmin(ImportDoor, SimpleHistoryAdmin):
+class KciRatingAdmin(ImportDoor, HistoryAdmin):
     import_kind = "kci"
     list_display = ["cycle", "staff", "indicator", "rating", "rated_by", "rated_at"]
     list_filter = ["cycle", "indicator", "staff__team"]
@@ -369,7 +368,7 @@ class MetricValueAdmin(ImportDoor, BigTableAdmin):
 
 
 @admin.register(Appeal)
-class AppealAdmin(SimpleHistoryAdmin):
+class AppealAdmin(HistoryAdmin):
     list_display = ["appraisal", "status", "created_at", "decided_by", "decided_at"]
     list_filter = ["status", "appraisal__cycle"]
     list_select_related = ["appraisal__staff", "appraisal__cycle", "decided_by"]

@@ -1,4 +1,10 @@
-"""Admin building blocks shared by the rooms: big-table changelists and the file-import door."""
+"""Admin building blocks shared by the rooms: the project's base classes, big-table changelists
+and the file-import door.
+
+Every room's admin builds on ``ModelAdmin``, ``HistoryAdmin`` (with django-simple-history's
+history view) and ``TabularInline`` from here, so the admin's look and its shared rules
+change in one place.
+"""
 
 from django import forms
 from django.contrib import admin
@@ -8,11 +14,24 @@ from django.db import connection
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import import_doors
 from .numbers import wrong_weight_total
 
 BOUND = 10_000
+
+
+class ModelAdmin(admin.ModelAdmin):
+    """The project's base admin."""
+
+
+class HistoryAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """An admin whose change form links to the audit trail (who, when, before, after)."""
+
+
+class TabularInline(admin.TabularInline):
+    """The project's base inline."""
 
 
 class EstimatedCountPaginator(Paginator):
@@ -33,7 +52,7 @@ class EstimatedCountPaginator(Paginator):
         return qs.order_by()[: BOUND + 1].count() if qs.query.where else qs.count()
 
 
-class BigTableAdmin(admin.ModelAdmin):
+class BigTableAdmin(ModelAdmin):
     """A changelist over millions of rows: no full count, a page at a time."""
 
     paginator = EstimatedCountPaginator

@@ -2,16 +2,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from performance.common.admin import ImportDoor
+from performance.common.admin import HistoryAdmin, ImportDoor, ModelAdmin
 
 from . import services
 from .models import Staff, Team
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ModelAdmin):
     list_display = ["name", "parent", "member_count"]
     search_fields = ["name"]
     list_select_related = ["parent"]
@@ -29,7 +28,7 @@ class MoveTeamForm(admin.helpers.ActionForm):
 
 
 @admin.register(Staff)
-class StaffAdmin(ImportDoor, SimpleHistoryAdmin):
+class StaffAdmin(ImportDoor, HistoryAdmin):
     import_kind = "staff"
     list_display = ["employee_no", "name", "team", "role", "manager", "active", "hired_on"]
     list_filter = ["role", "active", "team"]

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from performance.common.admin import BigTableAdmin, ImportDoor
+from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, ModelAdmin, TabularInline
 
 from .breach import any_breached_q, breached
 from .models import BusinessCalendar, CalendarDay, Complaint, ComplaintPause, SlaPolicy, WorkingPeriod
@@ -41,7 +40,7 @@ class ComplaintQueue(admin.SimpleListFilter):
         return queryset
 
 
-class ComplaintPauseInline(admin.TabularInline):
+class ComplaintPauseInline(TabularInline):
     model = ComplaintPause
     extra = 0
 
@@ -94,12 +93,12 @@ class ComplaintAdmin(ImportDoor, BigTableAdmin):
         complaints_recompute_due(complaints=Complaint.objects.filter(pk=form.instance.pk))
 
 
-class WorkingPeriodInline(admin.TabularInline):
+class WorkingPeriodInline(TabularInline):
     model = WorkingPeriod
     extra = 0
 
 
-class CalendarDayInline(admin.TabularInline):
+class CalendarDayInline(TabularInline):
     model = CalendarDay
     extra = 0
 
@@ -110,7 +109,7 @@ def _recompute_open_complaints(model_admin, request):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(SimpleHistoryAdmin):
+class BusinessCalendarAdmin(HistoryAdmin):
     list_display = ["name", "time_zone", "is_default"]
     inlines = [WorkingPeriodInline, CalendarDayInline]
 
@@ -120,7 +119,7 @@ class BusinessCalendarAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ImportDoor, admin.ModelAdmin):
+class CalendarDayAdmin(ImportDoor, ModelAdmin):
     """Holidays and make-up days, one by one or imported (the ``holidays`` import kind)."""
 
     import_kind = "holidays"
@@ -139,7 +138,7 @@ class CalendarDayAdmin(ImportDoor, admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(SimpleHistoryAdmin):
+class SlaPolicyAdmin(HistoryAdmin):
     list_display = ["priority", "first_response_minutes", "resolution_minutes", "clock", "calendar"]
 
     def save_model(self, request, obj, form, change):
