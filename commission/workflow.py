@@ -57,7 +57,17 @@ def assert_finance(actor) -> None:
 
 @transaction.atomic
 def payouts_approve(*, payouts, actor) -> int:
+    """Calculated (or held) payouts become approved; one a calibration made stale is refused, named."""
     assert_finance(actor)
+    stale = [p for p in payouts if p.recompute_needed and p.status != PayoutStatus.APPROVED]
+    if stale:
+        raise ValidationError(
+            _(
+                "A calibration changed the results behind the payouts of %(staff)s: close the cycle again to "
+                "recompute them before approving."
+            )
+            % {"staff": ", ".join(str(p.staff) for p in stale[:10])}
+        )
     return _transition(
         payouts,
         allowed_from=(PayoutStatus.CALCULATED, PayoutStatus.ON_HOLD),

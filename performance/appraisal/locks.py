@@ -37,19 +37,21 @@ def locked_windows() -> list[tuple[str, object, object]]:
     return [(name, *window_bounds(s, e)) for name, s, e in locked_cycles().values_list("name", "start", "end")]
 
 
-def cycle_assert_editable(cycle: AppraisalCycle) -> None:
-    """Refuse a change to a locked cycle. The state is read from the database: the caller's copy may be stale."""
+def cycle_lock_reason(cycle: AppraisalCycle) -> str | None:
+    """Why the cycle's data, scores and ratings cannot change now, or None: forms show it before typing."""
     state = AppraisalCycle.objects.filter(pk=cycle.pk).values_list("state", flat=True).first()
     if state == CycleState.FINALIZED:
-        raise CycleLocked(
-            _("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name}
-        )
+        return _("Cycle %(name)s is finalized: its data, scores and ratings are locked.") % {"name": cycle.name}
     approved = _approved()
     if approved is not None and AppraisalCycle.objects.filter(approved, pk=cycle.pk).exists():
-        raise CycleLocked(
-            _(
-                "Cycle %(name)s has approved payouts: its data, scores and ratings are locked until "
-                "finance unlocks them."
-            )
-            % {"name": cycle.name}
-        )
+        return _(
+            "Cycle %(name)s has approved payouts: its data, scores and ratings are locked until finance unlocks them."
+        ) % {"name": cycle.name}
+    return None
+
+
+def cycle_assert_editable(cycle: AppraisalCycle) -> None:
+    """Refuse a change to a locked cycle. The state is read from the database: the caller's copy may be stale."""
+    reason = cycle_lock_reason(cycle)
+    if reason:
+        raise CycleLocked(reason)

@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from performance.common.formatting import normalized
 from performance.common.windows import window_bounds
@@ -13,12 +13,36 @@ from performance.org.selectors import visible_staff
 from performance.records.models import Ticket
 
 from . import hooks, rules
-from .models import Appraisal, AppraisalCycle, Indicator, IndicatorResult, KciRating
+from .models import Appraisal, AppraisalCycle, CycleState, Indicator, IndicatorResult, KciRating
+
+# A member's effective result: what HR calibrated where it did, else what the close computed.
+# Every page, dashboard, export of people-facing figures and the commission grade modifier
+# read these three expressions (through ``with_effective``), never the raw columns.
+EFFECTIVE_SCORE = Coalesce("override_score", "final_score")
+EFFECTIVE_GRADE = Coalesce(NullIf("override_grade", Value("")), "grade")
+EFFECTIVE_RANK = Coalesce("calibrated_rank", "rank")
+
+
+def with_effective(qs):
+    """``qs`` (appraisals) with ``effective_score``, ``effective_grade`` and ``effective_rank``."""
+    return qs.annotate(effective_score=EFFECTIVE_SCORE, effective_grade=EFFECTIVE_GRADE, effective_rank=EFFECTIVE_RANK)
+
+
+def effective_grades(*, cycle) -> dict[int, str]:
+    """staff id → effective grade of every appraisal of the cycle (the commission grade modifier reads it)."""
+    return dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id").annotate(g=EFFECTIVE_GRADE))
+
+
+def template_grades(template) -> list[str]:
+    """The grade codes a template gives, in its order, and "not_rated": the choices of a calibrated grade."""
+    out = [grade for _bound, grade in template.grades if grade]
+    return [*dict.fromkeys(out), "not_rated"]
 
 
 def appraisal_list(*, cycle=None, viewer=None):
-    """Appraisals with their member, team, template and cycle; of one cycle, or those ``viewer`` may see."""
-    qs = Appraisal.objects.select_related("staff__team", "template", "cycle")
+    """Appraisals with their member, team, template, cycle and effective result; of one cycle, or those
+    ``viewer`` may see."""
+    qs = with_effective(Appraisal.objects.select_related("staff__team", "template", "cycle"))
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
     if viewer is not None:
@@ -76,20 +100,26 @@ def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
     return out
 
 
-def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, str]]:
-    """(member, item code) pairs still without a manager rating (among ``staff`` if given)."""
+def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, Indicator]]:
+    """(member, item) pairs still without a manager rating (among ``staff`` if given).
+
+    Nothing is missing in a finalized cycle (nothing can be rated any more); once a cycle is
+    closed, only the members it appraised can miss a rating (not those who joined later).
+    """
+    if cycle.state == CycleState.FINALIZED:
+        return []
     items = kci_items(cycle=cycle)
     if not items:
         return []
     members = Staff.objects.filter(role__in=items.keys(), active=True).select_related("team", "manager")
+    if cycle.state in (CycleState.REVIEW, CycleState.CLOSING, CycleState.FAILED) and cycle.closed_at is not None:
+        members = members.filter(appraisals__cycle=cycle)
     ratings = KciRating.objects.filter(cycle=cycle)
     if staff is not None:
         members = members.filter(pk__in=staff.values("pk"))
         ratings = ratings.filter(staff__in=staff.values("pk"))
     rated = set(ratings.values_list("staff_id", "indicator"))
-    return [
-        (member, item.code) for member in members for item in items[member.role] if (member.pk, item.code) not in rated
-    ]
+    return [(member, item) for member in members for item in items[member.role] if (member.pk, item.code) not in rated]
 
 
 def results_table(*, cycle: AppraisalCycle):
@@ -113,11 +143,16 @@ def results_table(*, cycle: AppraisalCycle):
         "calibrated_grade",
         "team",
         "tickets_handled",
+        "effective_score",
+        "effective_grade",
+        "effective_rank",
     ]
     for key in indicator_cols:
         header += [f"{key}.value", f"{key}.score"]
     qs = appraisal_with_breakdown(
-        Appraisal.objects.filter(cycle=cycle).select_related("staff__team", "template").order_by("staff__employee_no")
+        with_effective(Appraisal.objects.filter(cycle=cycle))
+        .select_related("staff__team", "template")
+        .order_by("staff__employee_no")
     )
 
     def rows():
@@ -135,6 +170,9 @@ def results_table(*, cycle: AppraisalCycle):
                 a.override_grade,
                 a.staff.team.name,
                 a.tickets_handled,
+                a.effective_score,
+                a.effective_grade,
+                a.effective_rank,
             ]
             for key in indicator_cols:
                 i = by_key.get(key)

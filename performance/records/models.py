@@ -36,6 +36,14 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+    subject = models.CharField(_("subject"), max_length=200, blank=True, db_default="")
+    url = models.URLField(
+        _("conversation link"),
+        max_length=500,
+        blank=True,
+        db_default="",
+        help_text=_("the ticket in the source system"),
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -53,6 +61,21 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.external_id
+
+
+class ProductCategory(models.Model):
+    """The words a person reads for a product category code (orders and plans keep the code)."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
 
 
 class Order(models.Model):

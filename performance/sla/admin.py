@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, ModelAdmin, TabularInline
 
-from .breach import any_breached_q, breached
+from .breach import any_breached_q
 from .models import BusinessCalendar, CalendarDay, Complaint, ComplaintPause, SlaPolicy, WorkingPeriod
+from .selectors import with_breaches
 from .services import complaints_recompute_due
 
 
@@ -76,12 +77,12 @@ class ComplaintAdmin(ImportDoor, BigTableAdmin):
     inlines = [ComplaintPauseInline]
     ordering = ["-received_at"]
 
-    @admin.display(description=_("breached"), boolean=True)
+    def get_queryset(self, request):
+        return with_breaches(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("SLA breached"), boolean=True, ordering="breached")
     def breach(self, obj):
-        now = timezone.now()
-        return breached(obj.first_response_at, obj.first_response_due, now) or breached(
-            obj.resolved_at, obj.resolution_due, now
-        )
+        return obj.breached
 
     @admin.display(description=_("closed loop"), boolean=True)
     def closed_loop(self, obj):
