@@ -13,9 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
 from performance.common.exporting import write_table
+from performance.common.formatting import grade_label, score_display
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
+from .locks import cycle_lock_reason
 from .models import (
     Appeal,
     AppealStatus,
@@ -31,7 +33,7 @@ from .models import (
     Section,
     SectionResult,
 )
-from .selectors import kci_missing, results_table
+from .selectors import kci_missing, results_table, template_grades, with_effective
 
 admin.site.site_header = _("Service staff appraisal")
 admin.site.site_title = _("Appraisal admin")
@@ -283,18 +285,55 @@ class SectionResultInline(IndicatorResultInline):
     readonly_fields = fields
 
 
+class CalibrationForm(forms.ModelForm):
+    """HR's calibration: a score and/or a grade chosen from the member's template, and a reason.
+
+    The service's own checks run in ``clean``, so a refused calibration shows its errors beside
+    the fields and the admin never also says it was saved.
+    """
+
+    override_grade = forms.ChoiceField(label=_("calibrated grade"), required=False)
+
+    class Meta:
+        model = Appraisal
+        fields = ["override_score", "override_grade", "override_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— keep the computed grade —"))]
+        if self.instance.pk:
+            choices += [(g, grade_label(g)) for g in template_grades(self.instance.template)]
+        self.fields["override_grade"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            lock = cycle_lock_reason(self.instance.cycle)
+            if lock:
+                raise ValidationError(lock)
+            problems = reviews.appraisal_override_problems(
+                appraisal=self.instance,
+                score=data.get("override_score"),
+                grade=data.get("override_grade") or "",
+                reason=data.get("override_reason") or "",
+            )
+            for field, message in problems.items():
+                self.add_error(field, message)
+        return data
+
+
 @admin.register(Appraisal)
 class AppraisalAdmin(HistoryAdmin):
+    form = CalibrationForm
     list_display = [
         "staff",
         "cycle",
-        "template",
-        "final_score",
-        "grade",
-        "rank",
+        "template_name",
+        "score_shown",
+        "grade_shown",
+        "rank_shown",
         "eligible",
-        "override_score",
-        "override_grade",
+        "calibrated_flag",
         "improvement_plan",
     ]
     list_filter = ["cycle", "grade", "eligible", "improvement_plan", "staff__team", "template__role"]
@@ -305,15 +344,48 @@ class AppraisalAdmin(HistoryAdmin):
         "staff",
         "template",
         "final_score",
-        "grade",
+        "computed_grade",
         "rank",
+        "calibrated_rank",
         "eligible",
         "tickets_handled",
         "computed_at",
         "improvement_plan",
     ]
+    fieldsets = [
+        (None, {"fields": ["cycle", "staff", "template", "eligible", "tickets_handled", "computed_at"]}),
+        (_("Computed result"), {"fields": ["final_score", "computed_grade", "rank", "improvement_plan"]}),
+        (_("Calibration"), {"fields": ["override_score", "override_grade", "override_reason", "calibrated_rank"]}),
+    ]
     inlines = [SectionResultInline, IndicatorResultInline]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return with_effective(super().get_queryset(request))
+
+    @admin.display(description=_("template"), ordering="template__name")
+    def template_name(self, obj):
+        return obj.template.name
+
+    @admin.display(description=_("score"), ordering="effective_score")
+    def score_shown(self, obj):
+        return score_display(obj.effective_score)
+
+    @admin.display(description=_("grade"), ordering="effective_grade")
+    def grade_shown(self, obj):
+        return grade_label(obj.effective_grade)
+
+    @admin.display(description=_("rank"), ordering="effective_rank")
+    def rank_shown(self, obj):
+        return obj.effective_rank or "—"
+
+    @admin.display(description=_("calibrated"), boolean=True)
+    def calibrated_flag(self, obj):
+        return obj.calibrated
+
+    @admin.display(description=_("computed grade"))
+    def computed_grade(self, obj):
+        return grade_label(obj.grade)
 
     def has_add_permission(self, request):
         return False
@@ -324,17 +396,14 @@ class AppraisalAdmin(HistoryAdmin):
         return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        """Calibration goes through the service: a reason is required and the change audited."""
-        try:
-            reviews.appraisal_override(
-                appraisal=obj,
-                score=obj.override_score,
-                grade=obj.override_grade,
-                reason=obj.override_reason,
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        """Calibration goes through the service (the form ran its checks already): audited, ranks and payouts follow."""
+        reviews.appraisal_override(
+            appraisal=obj,
+            score=form.cleaned_data.get("override_score"),
+            grade=form.cleaned_data.get("override_grade") or "",
+            reason=form.cleaned_data.get("override_reason") or "",
+            actor=request.user,
+        )
 
 
 @admin.register(KciRating)

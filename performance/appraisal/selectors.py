@@ -7,6 +7,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from performance.common.formatting import normalized
+from performance.common.money import round_half_up
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
 from performance.org.selectors import visible_staff
@@ -170,7 +171,7 @@ def results_table(*, cycle: AppraisalCycle):
                 a.override_grade,
                 a.staff.team.name,
                 a.tickets_handled,
-                a.effective_score,
+                None if a.effective_score is None else round_half_up(a.effective_score, 2),  # SQLite drops places
                 a.effective_grade,
                 a.effective_rank,
             ]
