@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
+from unfold.contrib.import_export.forms import ExportForm
 
-from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
+from performance.common.admin import ActionForm, HistoryAdmin, ModelAdmin, TabularInline
 from performance.common.money import round_money
 
 from . import statements, workflow
@@ -124,13 +125,14 @@ class PayoutLineInline(TabularInline):
         return False
 
 
-class PayoutActionForm(admin.helpers.ActionForm):
+class PayoutActionForm(ActionForm):
     reason = forms.CharField(required=False, label=_("reason (hold, unlock)"))
 
 
 @admin.register(Payout)
 class PayoutAdmin(ExportMixin, HistoryAdmin):
     resource_classes = [PayoutResource]
+    export_form_class = ExportForm
     list_display = [
         "staff",
         "cycle",
@@ -272,6 +274,23 @@ class StatementQueryForm(forms.ModelForm):
         model = StatementQuery
         fields = ["answer"]
 
+    def clean(self):
+        """The service's refusals, beside the fields: the typed answer stays on the page."""
+        data = super().clean()
+        if not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Write an answer."))
+        payout = self.instance.payout if self.instance.pk else None
+        if data.get("adjustment") and payout is not None and payout.locked:
+            self.add_error(
+                "adjustment",
+                _(
+                    "This payout is %(status)s: an adjustment can only be added before approval. Unlock it first, "
+                    "or send the answer without an adjustment."
+                )
+                % {"status": payout.get_status_display()},
+            )
+        return data
+
 
 @admin.register(StatementQuery)
 class StatementQueryAdmin(HistoryAdmin):
@@ -286,15 +305,13 @@ class StatementQueryAdmin(HistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            statements.statement_query_answer(
-                query=obj,
-                answer=form.cleaned_data["answer"],
-                actor=request.user,
-                adjustment=form.cleaned_data.get("adjustment"),
-            )
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        """The form ran the service's checks; the service answers (and adjusts) in one transaction."""
+        statements.statement_query_answer(
+            query=obj,
+            answer=form.cleaned_data["answer"],
+            actor=request.user,
+            adjustment=form.cleaned_data.get("adjustment"),
+        )
 
 
 @admin.register(ExportBatch)

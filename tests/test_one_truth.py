@@ -9,7 +9,6 @@ import pytest
 from django.core.management import call_command
 
 from commission.definitions import plan_load
-from commission.models import Payout
 from performance.appraisal import reviews
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Appraisal, Complaint, Team

@@ -1,17 +1,19 @@
 import tempfile
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
+from performance.common.admin import ActionForm, BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
 from performance.common.exporting import write_table
 from performance.common.formatting import grade_label, score_display
 
@@ -127,7 +129,7 @@ class SectionAdmin(TemplateInUse, HistoryAdmin):
 # --- cycles ------------------------------------------------------------------------------
 
 
-class ReasonActionForm(admin.helpers.ActionForm):
+class ReasonActionForm(ActionForm):
     reason = forms.CharField(required=False, label=_("reason (reopening)"))
 
 
@@ -161,6 +163,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
 
     def get_urls(self):
         return [
+            path("close/", self.admin_site.admin_view(self.close_view), name="performance_cycles_close"),
             path("<int:pk>/close/", self.admin_site.admin_view(self.close_view), name="performance_cycle_close"),
             path(
                 "<int:pk>/results.<str:fmt>",
@@ -172,31 +175,82 @@ class AppraisalCycleAdmin(HistoryAdmin):
             ),
         ] + super().get_urls()
 
-    def close_view(self, request, pk):
-        """Confirm, then hand the close to Celery; closing before the end date asks first."""
-        cycle = AppraisalCycle.objects.get(pk=pk)
-        if not self.has_change_permission(request, cycle):
+    def close_view(self, request, pk=None):
+        """The one confirmation page for every way to close (change page, list action, HR dashboard):
+        the cycles, what is missing, whether they have ended; on yes, close each and say what happened."""
+        raw = request.POST.get("ids") or request.GET.get("ids") or (str(pk) if pk else "")
+        ids = [int(x) for x in raw.split(",") if x.strip().isdigit()]
+        cycles = list(AppraisalCycle.objects.filter(pk__in=ids).order_by("start"))
+        if not cycles:
+            raise Http404
+        if not all(self.has_change_permission(request, c) for c in cycles):
             raise PermissionDenied
+        back = (
+            reverse("admin:performance_appraisalcycle_change", args=[cycles[0].pk])
+            if len(cycles) == 1
+            else reverse("admin:performance_appraisalcycle_changelist")
+        )
         if request.method == "POST":
-            try:
-                services.cycle_close(cycle=cycle, actor=request.user)
-                self.message_user(request, _("Close of %(name)s handed to the workers.") % {"name": cycle.name})
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-            except Exception as exc:  # noqa: BLE001 - in-process close failed; the cycle shows the error
-                self.message_user(request, _("The close failed: %(e)s") % {"e": exc}, messages.ERROR)
-            return redirect(reverse("admin:performance_appraisalcycle_change", args=[pk]))
-        missing = kci_missing(cycle=cycle)
+            for cycle in cycles:
+                self._close_one(request, cycle)
+            return redirect(back)
+        rows = []
+        for cycle in cycles:
+            missing = kci_missing(cycle=cycle)
+            rows.append(
+                {
+                    "cycle": cycle,
+                    "early": timezone.localdate() < cycle.end,
+                    "missing": missing[:50],
+                    "missing_count": len(missing),
+                    "refusal": cycle_lock_reason(cycle)
+                    or (_("It is closing now; wait for it to finish.") if cycle.state == CycleState.CLOSING else ""),
+                }
+            )
         context = {
             **self.admin_site.each_context(request),
-            "cycle": cycle,
+            "rows": rows,
+            "ids": ",".join(str(c.pk) for c in cycles),
             "opts": self.model._meta,
-            "early": timezone.localdate() < cycle.end,
-            "missing": missing[:50],
-            "missing_count": len(missing),
-            "title": _("Close %(name)s") % {"name": cycle.name},
+            "cancel_url": back,
+            "title": ngettext("Close %(names)s", "Close %(n)d cycles: %(names)s", len(cycles))
+            % {"n": len(cycles), "names": ", ".join(c.name for c in cycles)},
         }
         return TemplateResponse(request, "admin/performance/appraisalcycle/close_confirm.html", context)
+
+    def _close_one(self, request, cycle):
+        """Close one cycle and answer with one honest message: closed (no broker: it ran here) with its
+        result, handed to the workers (progress shows on its page), or why it was refused or failed."""
+        try:
+            # no broker: the close runs here and now, so the answer can be its result
+            cycle = services.cycle_close(cycle=cycle, actor=request.user, inline=settings.CELERY_TASK_ALWAYS_EAGER)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        except Exception as exc:  # noqa: BLE001 - in-process close failed; the cycle shows the error
+            self.message_user(
+                request, _("The close of %(name)s failed: %(e)s") % {"name": cycle.name, "e": exc}, messages.ERROR
+            )
+            return
+        cycle.refresh_from_db()
+        if cycle.state == CycleState.CLOSING:
+            self.message_user(
+                request,
+                _("Close of %(name)s handed to the workers: its page shows the progress live.") % {"name": cycle.name},
+            )
+        elif cycle.state == CycleState.FAILED:
+            self.message_user(
+                request,
+                _("The close of %(name)s failed: %(e)s") % {"name": cycle.name, "e": cycle.error},
+                messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request,
+                _("%(name)s closed: %(n)d members scored; results and payouts are ready for review.")
+                % {"name": cycle.name, "n": cycle.progress_total},
+                messages.SUCCESS,
+            )
 
     def progress_view(self, request, pk):
         c = AppraisalCycle.objects.get(pk=pk)
@@ -238,7 +292,9 @@ class AppraisalCycleAdmin(HistoryAdmin):
 
     @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
     def close_cycles(self, request, queryset):
-        self._each(request, queryset, services.cycle_close, _("Close of %(name)s handed to the workers."))
+        """The same confirmation page as the change page's button: nothing closes before "yes"."""
+        ids = ",".join(str(pk) for pk in queryset.order_by("start").values_list("pk", flat=True))
+        return redirect(f"{reverse('admin:performance_cycles_close')}?ids={ids}")
 
     @admin.action(description=_("Finalize selected cycles (lock them)"))
     def finalize_cycles(self, request, queryset):

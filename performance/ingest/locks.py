@@ -22,7 +22,8 @@ class LockedWindows:
                 errors.add(
                     number,
                     column,
-                    _("falls in cycle %(name)s, which is locked (finalized or paid out)") % {"name": name},
+                    _("%(v)s falls in cycle %(name)s, which is locked (finalized or paid out)")
+                    % {"v": value.isoformat(), "name": name},
                 )
                 return
 

@@ -51,7 +51,12 @@ def import_tickets(header, rows) -> Imported:
             sid = resolve_employee(staff, number, "employee_no", r["employee_no"], errors)
             for col in ("first_response_at", "resolved_at"):
                 if r[col] is not None and r[col] < r["created_at"]:
-                    errors.add(number, col, _("is before created_at"))
+                    errors.add(
+                        number,
+                        col,
+                        _("%(v)s is before created_at %(c)s")
+                        % {"v": r[col].isoformat(), "c": r["created_at"].isoformat()},
+                    )
             locked.check(number, "created_at", r["created_at"], errors)
             if errors.total or sid is None:
                 continue
