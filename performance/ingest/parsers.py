@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 
@@ -125,6 +127,23 @@ def parse_str(max_length):
         s = text(v)
         if len(s) > max_length:
             raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
+        return s
+
+    return parse
+
+
+def parse_url(max_length):
+    """A link to the record in its source system: http(s) only, so a page can link to it safely."""
+    check = URLValidator(schemes=["http", "https"])
+
+    def parse(v):
+        s = text(v)
+        if len(s) > max_length:
+            raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
+        try:
+            check(s)
+        except ValidationError:
+            raise ValueError(_("%(v)r is not an http(s) link") % {"v": s}) from None
         return s
 
     return parse

@@ -10,6 +10,7 @@ from .models import Role, Staff, Team
 from .selectors import employee_ids
 
 STAFF_FIELDS = ["name", "email", "team", "role", "hired_on", "active"]
+ROLE_GROUPS = {Role.MANAGER: "Manager", Role.INSPECTOR: "QA"}  # the group a new login of the role joins
 
 
 @transaction.atomic
@@ -31,7 +32,7 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
     email, team (a name; a new name creates the team), role, manager (an employee_no in the
     database or among ``members``, or None), hired_on and active. A new member gets a login
     named by their employee_no, without a usable password, in the Staff group (and Manager for
-    managers). Returns how many members were new.
+    managers, QA for inspectors). Returns how many members were new.
     """
     numbers = [m["employee_no"] for m in members]
     teams = {t.name: t for t in Team.objects.all()}
@@ -76,7 +77,7 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
         Staff(pk=ids[m["employee_no"]], manager_id=ids.get(m["manager"]) if m["manager"] else None) for m in members
     ]
     Staff.objects.bulk_update(managed, ["manager"], batch_size=1000)
-    groups = {g.name: g for g in Group.objects.filter(name__in=["Staff", "Manager"])}
+    groups = {g.name: g for g in Group.objects.filter(name__in=["Staff", *ROLE_GROUPS.values()])}
     through = User.groups.through
     links = []
     for m in members:
@@ -84,7 +85,7 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
         if user is None:
             continue
         links.append(through(user_id=user.pk, group_id=groups["Staff"].pk))
-        if m["role"] == Role.MANAGER:
-            links.append(through(user_id=user.pk, group_id=groups["Manager"].pk))
+        if m["role"] in ROLE_GROUPS:
+            links.append(through(user_id=user.pk, group_id=groups[ROLE_GROUPS[m["role"]]].pk))
     through.objects.bulk_create(links, ignore_conflicts=True)
     return len(to_create)

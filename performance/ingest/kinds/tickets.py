@@ -6,7 +6,7 @@ from performance.org.selectors import employee_ids
 from performance.records.models import Channel, Ticket, TicketKind
 
 from ..locks import LockedWindows
-from ..parsers import parse_bool, parse_choice, parse_datetime, parse_int, parse_str
+from ..parsers import parse_bool, parse_choice, parse_datetime, parse_int, parse_str, parse_url
 from ..schema import Column, ErrorLog, Schema
 from ..staging import Staging
 from .base import Imported, register, resolve_employee
@@ -23,6 +23,8 @@ SCHEMA = Schema(
     Column("resolved_at", parse_datetime),
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),
+    Column("subject", parse_str(200), default=""),
+    Column("url", parse_url(500), default=""),
 )
 FIELDS = [
     "external_id",
@@ -36,6 +38,8 @@ FIELDS = [
     "resolved_at",
     "reopened",
     "rating",
+    "subject",
+    "url",
 ]
 
 
@@ -74,6 +78,8 @@ def import_tickets(header, rows) -> Imported:
                     r["resolved_at"],
                     r["reopened"],
                     r["rating"],
+                    r["subject"],
+                    r["url"],
                 ],
             )
         stage.finish_writes()
