@@ -1,17 +1,20 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.formatting import cell
 from performance.models import AppraisalCycle
-from performance.org.access import require_groups
+from performance.org.access import require_page
 
 from . import statements
+from .compute import period_window
 from .models import Payout
 from .selectors import visible_payouts
 
@@ -21,8 +24,11 @@ def my_statements(request):
     me = getattr(request.user, "staff", None)
     if me is None:
         raise Http404
-    payouts = Payout.objects.filter(staff=me).select_related("cycle", "plan").order_by("-cycle__start")
-    return render(request, "commission/my_statements.html", {"payouts": payouts})
+    payouts = list(Payout.objects.filter(staff=me).select_related("cycle", "plan").order_by("-cycle__start"))
+    why = None
+    if not payouts:
+        why = statements.why_no_statements(staff=me)
+    return render(request, "commission/my_statements.html", {"payouts": payouts, "why": why, "me": me})
 
 
 @login_required
@@ -41,17 +47,27 @@ def statement(request, pk):
             messages.error(request, "; ".join(exc.messages))
         return redirect("statement", pk=pk)
     template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
+    start, end = period_window(payout.plan_version, payout.cycle) or (payout.cycle.start, payout.cycle.end)
     return render(
         request,
         template,
-        {"payout": payout, "lines": lines, "mine": mine, "queries": payout.queries.select_related("line")},
+        {
+            "payout": payout,
+            "lines": lines,
+            "mine": mine,
+            "queries": payout.queries.select_related("line"),
+            "company_name": settings.COMPANY_NAME or _("Service staff appraisal"),
+            "period_start": start,
+            "period_end": end,
+            "issued": timezone.localdate(),
+        },
     )
 
 
 @login_required
 def budget(request, cycle_id):
     """Before approval: the cycle's total against the previous cycle and the budget."""
-    require_groups(request, "Finance")
+    require_page(request, "budget")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
     return render(request, "commission/budget.html", {"cycle": cycle, **statements.budget_check(cycle=cycle)})
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from performance.common.charts import bar_chart, line_chart
 from performance.common.formatting import grade_label, value_display
 from performance.common.windows import window_bounds
-from performance.org.access import my_staff, require_groups
+from performance.org.access import my_staff, require_page
 from performance.org.selectors import visible_staff
 from performance.qa.models import Inspection, InspectionScore, InspectionStatus
 from performance.sla.breach import any_breached_q, met_q
@@ -149,7 +149,7 @@ def cycle_needing_action(cycles):
 
 @login_required
 def team(request):
-    require_groups(request, "Manager", "HR")
+    require_page(request, "team")
     data = request.GET.copy()
     if not data.get("cycle"):
         first = cycle_needing_action(AppraisalCycle.objects.order_by("-start")[:12])
@@ -209,7 +209,7 @@ def team(request):
 @login_required
 def kci_form(request, cycle_id, staff_id):
     """A manager rates one member's qualitative items for a cycle: all items saved together or none."""
-    require_groups(request, "Manager", "HR")
+    require_page(request, "team")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
     me = getattr(request.user, "staff", None)
     member = get_object_or_404(visible_staff(viewer=request.user).exclude(pk=me.pk if me else None), pk=staff_id)
@@ -341,5 +341,5 @@ def hr_context(request) -> dict:
 
 @login_required
 def hr_dashboard(request):
-    require_groups(request, "HR")
+    require_page(request, "hr")
     return render(request, "performance/hr_dashboard.html", hr_context(request))

@@ -22,7 +22,7 @@ class LockedWindows:
                 errors.add(
                     number,
                     column,
-                    _("%(v)s falls in cycle %(name)s, which is locked (finalized or paid out)")
+                    _("falls in cycle %(name)s, which is locked (finalized or paid out): %(v)s")
                     % {"v": value.isoformat(), "name": name},
                 )
                 return

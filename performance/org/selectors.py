@@ -7,9 +7,18 @@ from .models import Role, Staff, Team
 SEE_EVERYONE = ("HR", "Finance")
 
 
+def group_names(user) -> frozenset[str]:
+    """The names of the login's groups, read once per request (kept on the user object)."""
+    names = getattr(user, "group_names_cache", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True)) if user.pk else frozenset()
+        user.group_names_cache = names
+    return names
+
+
 def in_groups(user, *groups) -> bool:
     """A superuser, or a member of one of ``groups``."""
-    return user.is_superuser or user.groups.filter(name__in=groups).exists()
+    return user.is_superuser or bool(group_names(user) & set(groups))
 
 
 def team_subtree_ids(*, team_id) -> list[int]:
@@ -33,7 +42,7 @@ def visible_staff(*, viewer):
     me = getattr(viewer, "staff", None)
     if me is None:
         return Staff.objects.none()
-    if me.role == Role.MANAGER or viewer.groups.filter(name="Manager").exists():
+    if me.role == Role.MANAGER or "Manager" in group_names(viewer):
         return Staff.objects.filter(Q(team_id__in=team_subtree_ids(team_id=me.team_id)) | Q(manager=me) | Q(pk=me.pk))
     return Staff.objects.filter(pk=me.pk)
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from performance.common.formatting import score_display
-from performance.org.access import my_staff, require_groups
+from performance.org.access import my_staff, require_page
 
 from . import selectors, services
 from .models import CalibrationRound, Inspection
@@ -19,7 +19,7 @@ from .models import CalibrationRound, Inspection
 @login_required
 def qa_queue(request):
     """An inspector's queue: the next ticket, its facts and the rubric; save and next."""
-    require_groups(request, "QA")
+    require_page(request, "qa")
     me = my_staff(request)
     pending = selectors.inspection_queue(inspector=me)
     errors = []
@@ -101,7 +101,7 @@ def _item_score(request, item):
 @login_required
 def qa_dashboard(request):
     """Pass rate by team, inspector and rubric item; calibration drift between inspectors."""
-    require_groups(request, "QA", "HR")
+    require_page(request, "qa_dashboard")
     today = timezone.localdate()
     try:
         start = datetime.date.fromisoformat(request.GET.get("start", ""))

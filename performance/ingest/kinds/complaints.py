@@ -59,14 +59,14 @@ def import_complaints(header, rows) -> Imported:
                     errors.add(
                         number,
                         col,
-                        _("%(v)s is before received_at %(r)s")
+                        _("is before received_at (%(v)s < %(r)s)")
                         % {"v": r[col].isoformat(), "r": r["received_at"].isoformat()},
                     )
             if r["confirmed_at"] is not None and r["resolved_at"] is None:
                 errors.add(
                     number,
                     "confirmed_at",
-                    _("complaint %(id)s has a confirmation (%(v)s) but no resolved_at")
+                    _("a confirmation needs resolved_at (complaint %(id)s, confirmed %(v)s)")
                     % {"id": r["external_id"], "v": r["confirmed_at"].isoformat()},
                 )
             locked.check(number, "received_at", r["received_at"], errors)

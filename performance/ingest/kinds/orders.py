@@ -57,7 +57,7 @@ def import_orders(header, rows) -> Imported:
                 errors.add(
                     number,
                     "refunded_amount",
-                    _("%(v)s is more than the amount %(a)s") % {"v": r["refunded_amount"], "a": r["amount"]},
+                    _("is more than the amount (%(v)s > %(a)s)") % {"v": r["refunded_amount"], "a": r["amount"]},
                 )
             if r["refunded_amount"] > 0 and r["refunded_at"] is None:
                 errors.add(
@@ -67,7 +67,7 @@ def import_orders(header, rows) -> Imported:
                 )
             if r["paid_at"] is None and r["refunded_amount"] > 0:
                 errors.add(
-                    number, "paid_at", _("order %(id)s is not paid and cannot be refunded") % {"id": r["external_id"]}
+                    number, "paid_at", _("an unpaid order cannot be refunded (order %(id)s)") % {"id": r["external_id"]}
                 )
             locked.check(number, "paid_at", r["paid_at"], errors)
             locked.check(number, "refunded_at", r["refunded_at"], errors)

@@ -37,7 +37,7 @@ def import_staff(header, rows) -> Imported:
             errors.add(
                 number,
                 "employee_no",
-                _("%(v)s duplicates row %(first)s in this file")
+                _("duplicate of row %(first)s in this file (%(v)s)")
                 % {"v": r["employee_no"], "first": seen[r["employee_no"]]},
             )
         seen[r["employee_no"]] = number
@@ -52,7 +52,7 @@ def import_staff(header, rows) -> Imported:
         if r["manager"] and r["manager"] not in known and r["manager"] not in seen:
             errors.add(number, "manager", _("unknown employee_no %(v)r") % {"v": r["manager"]})
         if r["manager"] == r["employee_no"]:
-            errors.add(number, "manager", _("%(v)s cannot manage themself") % {"v": r["employee_no"]})
+            errors.add(number, "manager", _("a member cannot manage themself (%(v)s)") % {"v": r["employee_no"]})
     errors.raise_if_any()
     created = staff_upsert_many(members=[r for _n, r in parsed])
     return Imported(rows=len(parsed), created=created)

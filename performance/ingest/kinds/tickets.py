@@ -58,7 +58,7 @@ def import_tickets(header, rows) -> Imported:
                     errors.add(
                         number,
                         col,
-                        _("%(v)s is before created_at %(c)s")
+                        _("is before created_at (%(v)s < %(c)s)")
                         % {"v": r[col].isoformat(), "c": r["created_at"].isoformat()},
                     )
             locked.check(number, "created_at", r["created_at"], errors)
