@@ -10,6 +10,7 @@ from import_export.admin import ExportMixin
 from unfold.contrib.import_export.forms import ExportForm
 
 from performance.common.admin import ActionForm, HistoryAdmin, ModelAdmin, TabularInline
+from performance.common.formatting import money_display, multiplier_display, percent_text
 from performance.common.money import round_money
 
 from . import statements, workflow
@@ -18,6 +19,7 @@ from .models import (
     CommissionPlan,
     CycleBudget,
     ExportBatch,
+    LineKind,
     Payout,
     PayoutLine,
     PayoutStatus,
@@ -118,8 +120,22 @@ class PayoutLineInline(TabularInline):
     model = PayoutLine
     extra = 0
     can_delete = False
-    fields = ["kind", "label", "order", "source_cycle", "base", "rate", "amount"]
+    fields = ["kind", "label", "source_cycle", "base_shown", "rate_shown", "amount_shown"]
     readonly_fields = fields
+
+    @admin.display(description=_("base"))
+    def base_shown(self, obj):
+        return "" if obj.base is None else money_display(obj.base, obj.payout.currency)
+
+    @admin.display(description=_("rate / factor"))
+    def rate_shown(self, obj):
+        if obj.rate is None:
+            return ""
+        return multiplier_display(obj.rate) if obj.kind == LineKind.MODIFIER else percent_text(obj.rate)
+
+    @admin.display(description=_("amount"))
+    def amount_shown(self, obj):
+        return "" if obj.amount is None else money_display(obj.amount, obj.payout.currency)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -136,16 +152,15 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
     list_display = [
         "staff",
         "cycle",
-        "plan",
-        "gross",
-        "multiplier",
-        "commission",
-        "clawback",
-        "carried_balance",
-        "total",
+        "gross_shown",
+        "multiplier_shown",
+        "commission_shown",
+        "clawback_shown",
+        "total_shown",
         "status",
-    ]
-    list_filter = ["cycle", "status", "plan", "staff__team"]
+        "recompute_needed",
+    ]  # fits 1366 px beside the sidebar; the plan and carried balance are on the payout's page
+    list_filter = ["cycle", "status", "recompute_needed", "plan", "staff__team"]
     search_fields = ["=staff__employee_no", "^staff__name"]
     list_select_related = ["staff", "cycle", "plan"]
     readonly_fields = [
@@ -178,6 +193,26 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("gross"), ordering="gross")
+    def gross_shown(self, obj):
+        return money_display(obj.gross, obj.currency)
+
+    @admin.display(description=_("multiplier"), ordering="multiplier")
+    def multiplier_shown(self, obj):
+        return multiplier_display(obj.multiplier)
+
+    @admin.display(description=_("commission"), ordering="commission")
+    def commission_shown(self, obj):
+        return money_display(obj.commission, obj.currency)
+
+    @admin.display(description=_("clawback"), ordering="clawback")
+    def clawback_shown(self, obj):
+        return money_display(obj.clawback, obj.currency)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return money_display(obj.total, obj.currency)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -4,22 +4,31 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from performance.common.admin import ActionForm, BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
 from performance.common.exporting import write_table
-from performance.common.formatting import grade_label, score_display
+from performance.common.formatting import (
+    GRADE_LABELS,
+    grade_label,
+    number_text,
+    percent_text,
+    score_display,
+    value_display,
+)
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
 from .locks import cycle_lock_reason
+from .metrics import unit_of
 from .models import (
     Appeal,
     AppealStatus,
@@ -318,27 +327,64 @@ class IndicatorResultInline(TabularInline):
     model = IndicatorResult
     extra = 0
     can_delete = False
-    fields = [
-        "section",
-        "indicator",
-        "metric",
-        "raw_value",
-        "rule",
-        "score",
-        "weight",
-        "effective_weight",
-        "contribution",
-    ]
+    fields = ["section", "name_shown", "raw_shown", "rule_shown", "score_shown", "weight", "share", "contribution"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("indicator"))
+    def name_shown(self, obj):
+        return obj.name or obj.indicator
 
-class SectionResultInline(IndicatorResultInline):
+    @admin.display(description=_("raw value"))
+    def raw_shown(self, obj):
+        unit = "number" if rules.get(obj.rule).source == "rating" else unit_of(obj.metric)
+        return value_display(obj.raw_value, unit)
+
+    @admin.display(description=_("scoring rule"))
+    def rule_shown(self, obj):
+        return rules.describe(obj.rule, obj.params)
+
+    @admin.display(description=_("score"))
+    def score_shown(self, obj):
+        return score_display(obj.score)
+
+    @admin.display(description=_("share of final"))
+    def share(self, obj):
+        return "—" if obj.effective_weight is None else percent_text(obj.effective_weight)
+
+
+class SectionResultInline(TabularInline):
     model = SectionResult
-    fields = ["code", "kind", "weight", "effective_weight", "score"]
+    extra = 0
+    can_delete = False
+    fields = ["kind", "weight", "share", "score_shown"]
     readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("score"))
+    def score_shown(self, obj):
+        return score_display(obj.score)
+
+    @admin.display(description=_("share of final"))
+    def share(self, obj):
+        return "—" if obj.effective_weight is None else percent_text(obj.effective_weight)
+
+
+class EffectiveGradeFilter(admin.SimpleListFilter):
+    """By the grade that counts (calibrated where calibrated), in words."""
+
+    title = _("grade")
+    parameter_name = "grade"
+
+    def lookups(self, request, model_admin):
+        return list(GRADE_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(effective_grade=self.value()) if self.value() else queryset
 
 
 class CalibrationForm(forms.ModelForm):
@@ -392,7 +438,7 @@ class AppraisalAdmin(HistoryAdmin):
         "calibrated_flag",
         "improvement_plan",
     ]
-    list_filter = ["cycle", "grade", "eligible", "improvement_plan", "staff__team", "template__role"]
+    list_filter = ["cycle", EffectiveGradeFilter, "eligible", "improvement_plan", "staff__team", "template__role"]
     search_fields = ["=staff__employee_no", "^staff__name"]
     list_select_related = ["staff", "cycle", "template"]
     readonly_fields = [
@@ -465,11 +511,23 @@ class AppraisalAdmin(HistoryAdmin):
 @admin.register(KciRating)
 class KciRatingAdmin(ImportDoor, HistoryAdmin):
     import_kind = "kci"
-    list_display = ["cycle", "staff", "indicator", "rating", "rated_by", "rated_at"]
+    list_display = ["cycle", "staff", "item", "rating", "rated_by", "rated_at"]
     list_filter = ["cycle", "indicator", "staff__team"]
     search_fields = ["=staff__employee_no"]
     list_select_related = ["cycle", "staff", "rated_by"]
     raw_id_fields = ["staff", "rated_by"]
+
+    def get_queryset(self, request):
+        names = Indicator.objects.filter(
+            code=OuterRef("indicator"),
+            section__template__cycles=OuterRef("cycle"),
+            section__template__role=OuterRef("staff__role"),
+        ).values("name")[:1]
+        return super().get_queryset(request).annotate(item_name=Subquery(names))
+
+    @admin.display(description=_("item"), ordering="indicator")
+    def item(self, obj):
+        return obj.item_name or obj.indicator
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.cycle.locked:
@@ -497,8 +555,58 @@ class AppealAdmin(HistoryAdmin):
     list_display = ["appraisal", "status", "created_at", "decided_by", "decided_at"]
     list_filter = ["status", "appraisal__cycle"]
     list_select_related = ["appraisal__staff", "appraisal__cycle", "decided_by"]
-    readonly_fields = ["appraisal", "reason", "created_at", "decided_by", "decided_at"]
-    fields = ["appraisal", "reason", "created_at", "status", "decision", "decided_by", "decided_at"]
+    readonly_fields = ["appraisal", "result", "breakdown", "reason", "created_at", "decided_by", "decided_at"]
+    fields = [
+        "appraisal",
+        "result",
+        "breakdown",
+        "reason",
+        "created_at",
+        "status",
+        "decision",
+        "decided_by",
+        "decided_at",
+    ]
+
+    @admin.display(description=_("result"))
+    def result(self, obj):
+        a = with_effective(Appraisal.objects.filter(pk=obj.appraisal_id)).get()
+        return format_html(
+            "{} · {} · {} {}",
+            score_display(a.effective_score),
+            grade_label(a.effective_grade),
+            _("rank"),
+            a.effective_rank or "—",
+        )
+
+    @admin.display(description=_("how the score was computed"))
+    def breakdown(self, obj):
+        """The member's breakdown beside the decision: every raw value, rule, score, weight and contribution."""
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}%</td><td class="num">{}</td></tr>',
+            (
+                (
+                    i.section.upper(),
+                    i.name or i.indicator,
+                    value_display(i.raw_value, "number" if rules.get(i.rule).source == "rating" else unit_of(i.metric)),
+                    score_display(i.score),
+                    number_text(i.weight),
+                    "—" if i.contribution is None else number_text(i.contribution, 4),
+                )
+                for i in obj.appraisal.indicators.order_by("position")
+            ),
+        )
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("Section"),
+            _("Indicator"),
+            _("Raw value"),
+            _("Score"),
+            _("Weight"),
+            _("Contribution"),
+        )
+        return format_html('<div class="admin-breakdown"><table>{}{}</table></div>', head, rows)
 
     def save_model(self, request, obj, form, change):
         status = obj.status
