@@ -148,7 +148,6 @@ class AppraisalCycleAdmin(HistoryAdmin):
     list_display = ["name", "start", "end", "state", "progress", "closed_at"]
     list_filter = ["state"]
     search_fields = ["name"]
-    filter_horizontal = ["templates"]
     readonly_fields = [
         "state",
         "progress_done",
