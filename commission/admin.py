@@ -158,7 +158,7 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
         "clawback_shown",
         "total_shown",
         "status",
-        "recompute_needed",
+        "recompute_flag",
     ]  # fits 1366 px beside the sidebar; the plan and carried balance are on the payout's page
     list_filter = ["cycle", "status", "recompute_needed", "plan", "staff__team"]
     search_fields = ["=staff__employee_no", "^staff__name"]
@@ -193,6 +193,11 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("to recompute"), ordering="recompute_needed")
+    def recompute_flag(self, obj):
+        """Only the payouts a calibration made stale say anything here."""
+        return _("close the cycle again") if obj.recompute_needed else ""
 
     @admin.display(description=_("gross"), ordering="gross")
     def gross_shown(self, obj):

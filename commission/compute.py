@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from performance.appraisal.close import cycle_metric_map
@@ -355,9 +355,9 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
 
 
 MODIFIER_NAMES = {
-    "grade": _lazy("grade"),
-    "satisfaction_rate": _lazy("satisfaction rate"),
-    "retention_rate": _lazy("retention rate"),
+    "grade": gettext_lazy("grade"),
+    "satisfaction_rate": gettext_lazy("satisfaction rate"),
+    "retention_rate": gettext_lazy("retention rate"),
 }
 
 

@@ -11,10 +11,14 @@ from .models import Appraisal, AppraisalCycle
 class AppraisalFilter(django_filters.FilterSet):
     """The team page's filters, on effective results (``selectors.with_effective`` annotates them)."""
 
-    cycle = django_filters.ModelChoiceFilter(queryset=AppraisalCycle.objects.all(), label=_("Cycle"))
-    role = django_filters.ChoiceFilter(field_name="staff__role", choices=Role.choices, label=_("Role"))
+    cycle = django_filters.ModelChoiceFilter(
+        queryset=AppraisalCycle.objects.all(), label=_("Cycle"), empty_label=_("All cycles")
+    )
+    role = django_filters.ChoiceFilter(
+        field_name="staff__role", choices=Role.choices, label=_("Role"), empty_label=_("All roles")
+    )
     grade = django_filters.ChoiceFilter(
-        field_name="effective_grade", choices=list(GRADE_LABELS.items()), label=_("Grade")
+        field_name="effective_grade", choices=list(GRADE_LABELS.items()), label=_("Grade"), empty_label=_("All grades")
     )
     q = django_filters.CharFilter(method="search", label=_("Name or employee no."))
     order = django_filters.OrderingFilter(
@@ -31,6 +35,7 @@ class AppraisalFilter(django_filters.FilterSet):
             "staff__name": _("Name"),
         },
         label=_("Sort by"),
+        empty_label=_("Rank (default)"),
     )
 
     class Meta:
