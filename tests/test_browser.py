@@ -228,7 +228,7 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
 def test_manager_rates_in_chinese_and_a_bad_rating_keeps_what_was_typed(browser, demo):
     page = login(browser, demo, "manager", language="zh-hans")
     assert page.url.endswith("/team/")
-    page.click("#team-results a:text('评分')")
+    page.click("#missing-ratings a:text('评分')")  # the team page opens on the open cycle, where rating is due
     page.wait_for_load_state()
     fields = page.locator("#kci-form input[name^=rating_]")
     first, second = fields.nth(0), fields.nth(1)

@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from commission.definitions import plan_load
 from commission.models import Payout
-from performance.appraisal.services import cycle_close, cycle_create
-from performance.models import Appraisal, Inspection, Team
+from performance.appraisal.services import cycle_close, cycle_create, cycle_finalize
+from performance.models import Appraisal, Inspection, KciRating, Team
 from performance.qa.sampling import qa_sample
 from performance.qa.services import inspection_submit
 from tests.factories import PLAN, OrderFactory, StaffFactory, TicketFactory, UserFactory, local
@@ -182,3 +182,30 @@ def test_my_results_show_each_inspection_item_score(client, company):
     as_user(client, inspection.ticket.staff)
     page = client.get("/me/").content.decode()
     assert "Response speed 100" in page and "Attitude and language n/a" in page
+
+
+def test_the_kci_form_is_all_or_nothing_and_keeps_what_was_typed(client, company):
+    # given: an open cycle where the boss rates Alice
+    cycle = cycle_create(name="2026-02", start=datetime.date(2026, 2, 1), end=datetime.date(2026, 3, 1))
+    as_user(client, company["boss"])
+    url = f"/team/{cycle.pk}/rate/{company['alice'].pk}/"
+    # when: the one item is out of scale
+    response = client.post(url, {"rating_attitude": "9", "comment_attitude": "great attitude"})
+    # then: nothing saved, the form again with what was typed and the error beside the item
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="9"' in page and 'value="great attitude"' in page
+    assert "Nothing was saved" in page and "9 is outside 0–5" in page and "successfully" not in page
+    assert not KciRating.objects.filter(cycle=cycle).exists()
+
+
+def test_a_locked_cycle_shows_its_lock_before_any_typing(client, company):
+    # given: the closed cycle is finalized
+    cycle = company["cycle"]
+    cycle_finalize(cycle=cycle, actor=None)
+    as_user(client, company["boss"])
+    # when
+    page = client.get(f"/team/{cycle.pk}/rate/{company['alice'].pk}/").content.decode()
+    # then: the lock is said first and the fields are disabled
+    assert 'id="lock-note"' in page and "is finalized" in page
+    assert "disabled" in page and "Save ratings" not in page

@@ -238,7 +238,7 @@ def kci_form(request, cycle_id, staff_id):
                 return redirect(f"{reverse('team')}?cycle={cycle.pk}")
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
-                    problems = {code: "; ".join(e.messages) for code, e in exc.error_dict.items()}
+                    problems = {code: "; ".join(msgs) for code, msgs in exc.message_dict.items()}
                 else:
                     errors = exc.messages
         if problems:
