@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from performance.common.money import MONEY_FIELD
@@ -284,7 +285,7 @@ class CycleBudget(models.Model):
 
 
 class QueryStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("statement question status", "Open")
     ANSWERED = "answered", _("Answered")
 
 

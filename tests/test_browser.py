@@ -60,8 +60,13 @@ def browser():
 
 
 @pytest.fixture
-def demo(live_server):
-    call_command("seed_demo", "--staff", "14", "--days", "35", "--seed", "3", "--tickets-per-day", "6")
+def demo(live_server, request):
+    """The demo company, its business words in the test's language (``language`` parameter, else English)."""
+    callspec = getattr(request.node, "callspec", None)
+    language = callspec.params.get("language", "en") if callspec else "en"
+    call_command(
+        "seed_demo", "--staff", "14", "--days", "35", "--seed", "3", "--tickets-per-day", "6", "--language", language
+    )
     return live_server
 
 

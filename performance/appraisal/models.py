@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from performance.org.models import Role, Staff
@@ -92,7 +93,7 @@ class Indicator(models.Model):
 
 class CycleState(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("cycle state", "Open")
     CLOSING = "closing", _("Closing")
     FAILED = "failed", _("Close failed")
     REVIEW = "review", _("In review")
@@ -315,7 +316,7 @@ class IndicatorResult(models.Model):
 
 
 class AppealStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("appeal status", "Open")
     UPHELD = "upheld", _("Upheld")
     REJECTED = "rejected", _("Rejected")
 

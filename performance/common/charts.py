@@ -44,12 +44,10 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
             parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         for x, y in coords:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
-        if n == 1 and coords:
+        if n == 1 and coords and k == 0:  # one cycle: the first series' value beside its dot
             value = next(v for v in values.values() if v is not None)
             x, y = coords[0]
-            parts.append(
-                f'<text x="{x + 8:.1f}" y="{y + 4 + 12 * k:.1f}" class="axis">{escape(number_text(value, 2))}</text>'
-            )
+            parts.append(f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" class="axis">{escape(number_text(value, 2))}</text>')
     parts.append("</svg>")
     legend = "".join(
         f'<span class="legend"><svg class="swatch" width="10" height="10" aria-hidden="true">'

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, ModelAdmin, TabularInline
 
@@ -17,7 +18,7 @@ class ComplaintQueue(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("open", _("Open")),
+            ("open", pgettext_lazy("complaint queue", "Open")),
             ("at_risk", _("At risk (due within an hour)")),
             ("breached", _("Breached")),
             ("closed", _("Closed")),
