@@ -326,11 +326,33 @@ class IndicatorResultInline(TabularInline):
     model = IndicatorResult
     extra = 0
     can_delete = False
-    fields = ["section", "name_shown", "raw_shown", "rule_shown", "score_shown", "weight", "share", "contribution"]
+    fields = [
+        "section_shown",
+        "name_shown",
+        "raw_shown",
+        "rule_shown",
+        "score_shown",
+        "weight_shown",
+        "share",
+        "contribution_shown",
+    ]
     readonly_fields = fields
+    hide_title = True
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("section"))
+    def section_shown(self, obj):
+        return obj.section.upper()
+
+    @admin.display(description=_("weight"))
+    def weight_shown(self, obj):
+        return f"{number_text(obj.weight)}%"
+
+    @admin.display(description=_("contribution"))
+    def contribution_shown(self, obj):
+        return "—" if obj.contribution is None else number_text(obj.contribution, 4)
 
     @admin.display(description=_("indicator"))
     def name_shown(self, obj):
@@ -358,11 +380,16 @@ class SectionResultInline(TabularInline):
     model = SectionResult
     extra = 0
     can_delete = False
-    fields = ["kind", "weight", "share", "score_shown"]
+    fields = ["kind", "weight_shown", "share", "score_shown"]
     readonly_fields = fields
+    hide_title = True
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("weight"))
+    def weight_shown(self, obj):
+        return f"{number_text(obj.weight)}%"
 
     @admin.display(description=_("score"))
     def score_shown(self, obj):
