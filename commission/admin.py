@@ -5,10 +5,12 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
+from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
 
 from . import statements, workflow
@@ -131,6 +133,7 @@ class PayoutActionForm(admin.helpers.ActionForm):
 @admin.register(Payout)
 class PayoutAdmin(ExportMixin, HistoryAdmin):
     resource_classes = [PayoutResource]
+    export_formats = EXPORT_FORMATS  # the one table writer: formula-safe, typed numbers, totals row
     list_display = [
         "staff",
         "cycle",
@@ -243,13 +246,8 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
         batch = workflow.payroll_export_record(
             cycle=cycle, payouts=payouts, content=body, file_format=fmt, actor=request.user
         )
-        ctype = (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            if fmt == "xlsx"
-            else "text/csv; charset=utf-8"
-        )
-        response = HttpResponse(body, content_type=ctype)
-        response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
+        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = content_disposition_header(True, f"payroll-{cycle.name}-{batch.pk}.{fmt}")
         return response
 
 
