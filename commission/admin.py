@@ -12,9 +12,10 @@ from import_export.admin import ExportMixin
 from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
 from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
+from performance.models import AppraisalCycle
 
 from . import statements, workflow
-from .definitions import version_to_yaml
+from .definitions import number_errors, version_to_yaml
 from .models import (
     CommissionPlan,
     CycleBudget,
@@ -73,6 +74,15 @@ class PlanVersionForm(forms.ModelForm):
             "clawback_days",
             "cap",
         ]
+
+    def clean(self):
+        data = super().clean()
+        if not isinstance(data.get("modifiers") or {}, dict) or not isinstance(data.get("tiers") or [], list):
+            raise ValidationError(_("Modifiers are a mapping and tiers a list."))
+        errors = number_errors(modifiers=data.get("modifiers"), tiers=data.get("tiers"))
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class RatesWithinBounds(forms.BaseInlineFormSet):
@@ -190,6 +200,9 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
             gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total")
         )
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
+        cycle_id = request.GET.get("cycle__id__exact", "")
+        if cycle_id.isdigit() and len(cycle_id) < 19:  # a bad filter value links nowhere instead of failing
+            response.context_data["budget_cycle"] = AppraisalCycle.objects.filter(pk=cycle_id).first()
         return response
 
     def _run(self, request, fn, **kwargs):

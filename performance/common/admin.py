@@ -8,9 +8,11 @@ change in one place.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
+from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
@@ -30,7 +32,26 @@ class ModelAdmin(admin.ModelAdmin):
 
 
 class HistoryAdmin(SimpleHistoryAdmin, ModelAdmin):
-    """An admin whose change form links to the audit trail (who, when, before, after)."""
+    """An admin whose change form links to the audit trail (who, when, before, after).
+
+    A history URL whose id is not an id of this model answers 404 (django-simple-history's
+    views would look it up as it is and fail with a 500).
+    """
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.valid_pk_or_404(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.valid_pk_or_404(object_id)
+        self.valid_pk_or_404(version_id, self.model.history.model)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def valid_pk_or_404(self, value, model=None):
+        try:
+            (model or self.model)._meta.pk.to_python(unquote(value))
+        except (ValidationError, ValueError, TypeError):
+            raise Http404 from None
 
 
 class TabularInline(admin.TabularInline):
