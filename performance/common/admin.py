@@ -98,7 +98,7 @@ class LimitedImportForm(ImportForm):
             self.add_error(
                 "import_file",
                 _("The file is larger than the %(max)s MB an import may be.")
-                % {"max": f"{max_upload_bytes() / MB:.1f}".removesuffix(".0")},
+                % {"max": f"{max_upload_bytes() / MB:.2f}".rstrip("0").rstrip(".")},
             )
         return data
 

@@ -72,7 +72,8 @@ def read_table(
 
 
 def _mb(size: float) -> str:
-    return f"{size / MB:.1f}".removesuffix(".0")
+    """Megabytes to two places, without trailing zeros: 0.08, 1.5, 100."""
+    return f"{size / MB:.2f}".rstrip("0").rstrip(".")
 
 
 # --- CSV -------------------------------------------------------------------------------
