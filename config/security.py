@@ -77,13 +77,14 @@ class SecretsReporterFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key, value):
         value = super().cleanse_setting(key, value)
-        if isinstance(value, str):
+        if type(value) is str:  # not lazy objects that pretend to be strings
             return without_url_passwords(value)
         return value
 
     def get_traceback_frame_variables(self, request, tb_frame):
+        """Local variables too: one named like a secret is starred, a URL's password removed."""
         return [
-            (name, without_url_passwords(value) if isinstance(value, str) else value)
+            (name, self.cleansed_substitute if self.hidden_settings.search(name) else self.cleanse_setting("", value))
             for name, value in super().get_traceback_frame_variables(request, tb_frame)
         ]
 
@@ -93,6 +94,6 @@ class SecretsExceptionReporter(ExceptionReporter):
 
     def get_traceback_data(self):
         data = super().get_traceback_data()
-        if isinstance(data.get("exception_value"), str):
+        if type(data.get("exception_value")) is str:
             data["exception_value"] = without_url_passwords(data["exception_value"])
         return data
