@@ -179,6 +179,7 @@ IMPORTS = {
     "XLSX_MAX_ROWS": int(os.environ.get("IMPORT_XLSX_MAX_ROWS", "1048576")),
     "XLSX_MAX_COLUMNS": int(os.environ.get("IMPORT_XLSX_MAX_COLUMNS", "100")),
     "XLSX_MAX_UNZIPPED_MB": float(os.environ.get("IMPORT_XLSX_MAX_UNZIPPED_MB", "1024")),
+    "TMP_DIR": os.environ.get("IMPORT_TMP_DIR", ""),  # admin uploads between preview and confirm
 }
 
 # Content Security Policy (django-csp): scripts, styles, images and fetches from this site

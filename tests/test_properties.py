@@ -214,7 +214,7 @@ holidays = st.frozensets(
 
 @FAST
 @given(
-    start=st.datetimes(min_value=datetime.datetime(2026, 1, 1), max_value=datetime.datetime(2026, 2, 28)),
+    start=st.datetimes(min_value=datetime.datetime(2026, 1, 1), max_value=datetime.datetime(2026, 2, 28)),  # noqa: DTZ001 - naive bounds, zoned below
     minutes=st.integers(min_value=1, max_value=60 * 60),
     off=holidays,
 )
