@@ -12,7 +12,6 @@ from import_export.admin import ExportMixin
 from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
 from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
-from performance.models import AppraisalCycle
 
 from . import statements, workflow
 from .definitions import number_errors, version_to_yaml
@@ -202,7 +201,7 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
         cycle_id = request.GET.get("cycle__id__exact", "")
         if cycle_id.isdigit() and len(cycle_id) < 19:  # a bad filter value links nowhere instead of failing
-            response.context_data["budget_cycle"] = AppraisalCycle.objects.filter(pk=cycle_id).first()
+            response.context_data["budget_cycle"] = int(cycle_id)
         return response
 
     def _run(self, request, fn, **kwargs):
