@@ -9,6 +9,7 @@ on a phone; the payouts list must show Total and Status at 1366 px.
 
 import json
 import os
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -70,10 +71,34 @@ def demo(live_server, request):
     return live_server
 
 
-def login(browser, server, username, *, width=1366, language="en"):
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation",
+  e => console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " on " + location.pathname));
+"""
+
+
+@pytest.fixture
+def errors():
+    """Console errors, uncaught script errors and Content Security Policy violations of every page a test opens."""
+    return []
+
+
+def _error(message) -> bool:
+    """A console error. Not counted: a resource the browser asked for on its own (/favicon.ico), and
+    the 403 and 404 statuses of the error pages a test opens on purpose (their statuses are asserted)."""
+    if message.type != "error" or message.location.get("url", "").endswith("/favicon.ico"):
+        return False
+    return not re.search(r"status of 40[34]", message.text)
+
+
+def login(browser, server, username, errors=None, *, width=1366, language="en"):
     context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
     context.add_cookies([{"name": "django_language", "value": language, "url": server.url}])
     page = context.new_page()
+    if errors is not None:
+        page.add_init_script(CSP_WATCH)
+        page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if _error(m) else None)
+        page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     page.goto(f"{server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "demo12345")
@@ -161,7 +186,7 @@ def _demo_ids():
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_every_page_in_both_languages_at_desktop_and_phone_width_passes_axe(browser, demo, language):
+def test_every_page_in_both_languages_at_desktop_and_phone_width_passes_axe(browser, demo, language, errors):
     # given: the demo company, an appeal and a statement question to decide
     ids = _demo_ids()
     problems = []
@@ -169,7 +194,7 @@ def test_every_page_in_both_languages_at_desktop_and_phone_width_passes_axe(brow
         pages = {}
         for username, name, url, phone in pages_of(ids):
             if username not in pages:
-                pages[username] = login(browser, demo, username, width=width, language=language)
+                pages[username] = login(browser, demo, username, errors, width=width, language=language)
             page = pages[username]
             # when
             response = page.goto(f"{demo.url}{url}")
@@ -184,22 +209,24 @@ def test_every_page_in_both_languages_at_desktop_and_phone_width_passes_axe(brow
                 problems.append(f"{name} phone: scrolls sideways by {sideways(page)} px")
         for page in pages.values():
             page.context.close()
+    problems += errors  # console errors, script errors and Content Security Policy violations
     (OUT / f"problems-{language}.txt").write_text("\n".join(problems), encoding="utf-8")
     assert problems == [], "\n".join(problems)
 
 
-def test_payouts_list_shows_total_and_status_at_1366(browser, demo):
-    page = login(browser, demo, "finance")
+def test_payouts_list_shows_total_and_status_at_1366(browser, demo, errors):
+    page = login(browser, demo, "finance", errors)
     assert page.url.endswith("/admin/commission/payout/")
     for column in ("column-total_shown", "column-status"):
         box = page.locator(f"th.{column}").first.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 1366, column
     assert sideways(page) == 0
     page.context.close()
+    assert errors == []
 
 
-def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
-    page = login(browser, demo, "agent")
+def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo, errors):
+    page = login(browser, demo, "agent", errors)
     assert page.url.endswith("/me/")
     final = Decimal(page.inner_text("#final-score"))
     contributions = [
@@ -217,8 +244,9 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
     assert Appeal.objects.filter(appraisal__staff__user__username="agent").count() == 1
     assert "Your appeal was filed" in page.content()
     page.context.close()
+    assert errors == []
 
-    page = login(browser, demo, "sales")
+    page = login(browser, demo, "sales", errors)
     page.goto(f"{demo.url}/commission/statements/")
     page.click("#my-statements a")
     page.wait_for_load_state()
@@ -228,10 +256,11 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
     assert body.splitlines()[0] == "kind,description,order,paid_in_cycle,base,rate,amount"
     assert "summary,total" in body
     page.context.close()
+    assert errors == []
 
 
-def test_manager_rates_in_chinese_and_a_bad_rating_keeps_what_was_typed(browser, demo):
-    page = login(browser, demo, "manager", language="zh-hans")
+def test_manager_rates_in_chinese_and_a_bad_rating_keeps_what_was_typed(browser, demo, errors):
+    page = login(browser, demo, "manager", errors, language="zh-hans")
     assert page.url.endswith("/team/")
     page.click("#missing-ratings a:text('评分')")  # the team page opens on the open cycle, where rating is due
     page.wait_for_load_state()
@@ -250,11 +279,12 @@ def test_manager_rates_in_chinese_and_a_bad_rating_keeps_what_was_typed(browser,
     page.wait_for_load_state()
     assert KciRating.objects.filter(indicator=code, rating=Decimal("2.5")).exists()
     page.context.close()
+    assert errors == []
 
 
-def test_hr_closes_from_the_list_action_through_the_confirmation_page(browser, demo):
+def test_hr_closes_from_the_list_action_through_the_confirmation_page(browser, demo, errors):
     cycle = AppraisalCycle.objects.get(state=CycleState.OPEN)
-    page = login(browser, demo, "hr")
+    page = login(browser, demo, "hr", errors)
     assert page.url.endswith("/hr/")
     page.goto(f"{demo.url}/admin/performance/appraisalcycle/")
     page.check(f"input.action-select[value='{cycle.pk}']")
@@ -268,3 +298,31 @@ def test_hr_closes_from_the_list_action_through_the_confirmation_page(browser, d
     assert cycle.state == CycleState.REVIEW and cycle.progress_done == cycle.progress_total > 0
     assert f"{cycle.name} closed" in page.content()
     page.context.close()
+    assert errors == []
+
+
+def test_every_admin_page_passes_the_content_security_policy(browser, demo, errors):
+    # given a superuser and the pages the admin opens: every list, an import, an export, a history page
+    from django.contrib import admin
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("root", "root@example.com", "demo12345")
+    cycle = AppraisalCycle.objects.order_by("pk").first()
+    paths = ["/hr/", "/team/", "/qa/dashboard/", "/admin/"]
+    paths += [f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry]
+    paths += [
+        "/admin/performance/staff/import/",
+        "/admin/performance/staff/export/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/change/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/history/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/close/",
+    ]
+    # when each is opened
+    page = login(browser, demo, "root", errors)
+    for path in paths:
+        response = page.goto(f"{demo.url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert response.status == 200, path
+    page.context.close()
+    # then no page logs an error or a policy violation (the admin's own, wider policy included)
+    assert errors == []

@@ -1,12 +1,10 @@
-import tempfile
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from performance.common.admin import ActionForm, BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
-from performance.common.exporting import write_table
+from performance.common.exporting import table_response
 from performance.common.formatting import (
     GRADE_LABELS,
     grade_label,
@@ -261,7 +259,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
             )
 
     def progress_view(self, request, pk):
-        c = AppraisalCycle.objects.get(pk=pk)
+        c = get_object_or_404(AppraisalCycle, pk=pk)
         return JsonResponse(
             {
                 "state": c.state,
@@ -273,21 +271,10 @@ class AppraisalCycleAdmin(HistoryAdmin):
         )
 
     def results_view(self, request, pk, fmt):
-        cycle = AppraisalCycle.objects.get(pk=pk)
+        cycle = get_object_or_404(AppraisalCycle, pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
         header, rows = results_table(cycle=cycle)
-        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-            write_table(tmp.name, header, rows, fmt)
-            with open(tmp.name, "rb") as fh:
-                body = fh.read()
-        ctype = (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            if fmt == "xlsx"
-            else "text/csv; charset=utf-8"
-        )
-        response = HttpResponse(body, content_type=ctype)
-        response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
-        return response
+        return table_response(f"results-{cycle.name}", header, rows, fmt, sheet=_("Results"))
 
     def _each(self, request, cycles, service, done, **kwargs):
         """Run a cycle service on each selected cycle; report each outcome, refusals as errors."""

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from performance.common.charts import bar_chart, line_chart
 from performance.common.formatting import grade_label, value_display
+from performance.common.numbers import bounded_decimal
 from performance.common.windows import window_bounds
 from performance.org.access import my_staff, require_page
 from performance.org.selectors import visible_staff
@@ -228,9 +229,9 @@ def kci_form(request, cycle_id, staff_id):
             if not raw:
                 continue
             try:
-                ratings[item.code] = (Decimal(raw), comment)
-            except ArithmeticError:
-                problems[item.code] = _("%(v)r is not a number.") % {"v": raw}
+                ratings[item.code] = (bounded_decimal(raw, max_digits=6, places=2, low=0), comment)
+            except ValueError as exc:
+                problems[item.code] = f"{item.name or item.code}: {exc}"
         if not problems:
             try:
                 reviews.kci_rate_many(cycle=cycle, staff=member, ratings=ratings, rated_by=me, actor=request.user)
