@@ -5,8 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.test import Client
 
 from commission.definitions import plan_load
 from commission.models import Payout, PayoutLine, PayoutStatus, StatementQuery
@@ -203,4 +203,5 @@ def test_a_chinese_demo_seeds_its_business_words_in_chinese_and_inspectors_are_n
     assert dict(ProductCategory.objects.values_list("code", "name"))["cloud_server"] == "云服务器"
     qa = Staff.objects.get(user__username="qa")
     assert qa.role == "inspector" and not Appraisal.objects.filter(staff=qa).exists()
-    assert Client().login(username="qa", password="demo12345")
+    assert User.objects.get(username="qa").check_password("demo12345")
+    assert set(User.objects.get(username="qa").groups.values_list("name", flat=True)) == {"Staff", "QA"}

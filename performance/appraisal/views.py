@@ -269,7 +269,6 @@ def kci_form(request, cycle_id, staff_id):
         request,
         "performance/kci_form.html",
         {"cycle": cycle, "member": member, "rows": rows, "errors": errors, "lock_reason": lock_reason},
-        status=400 if errors else 200,
     )
 
 
