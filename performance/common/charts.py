@@ -25,7 +25,7 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
     def xy(i, v):
         return first + i * step, height - pad - float(v) / top * (height - 2 * pad)
 
-    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>']
+    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="svg-chart"><title>{escape(title)}</title>']
     for g in (0, 50, 100):
         _x, y = xy(0, g)
         parts.append(
@@ -61,7 +61,7 @@ def bar_chart(bars: list[tuple[str, int]], title: str, width=560, bar_h=22):
         return ""
     top = max(v for _l, v in bars) or 1
     height = bar_h * len(bars) + 10
-    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>']
+    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="svg-chart"><title>{escape(title)}</title>']
     for i, (label, value) in enumerate(bars):
         y = 5 + i * bar_h
         w = (width - 200) * value / top
