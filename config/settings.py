@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_HASHES
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from config.security import DEVELOPMENT_SECRET_KEY, lockout_parameters, refuse_unsafe_secret_key
@@ -259,11 +260,13 @@ UNFOLD = {
     "SITE_HEADER": _("Service staff appraisal"),
     "SITE_URL": "/",
     "SITE_SYMBOL": "insights",
-    "SITE_FAVICONS": [{"rel": "icon", "sizes": "any", "type": "image/svg+xml", "href": "/static/favicon.svg"}],
+    "SITE_FAVICONS": [
+        {"rel": "icon", "sizes": "any", "type": "image/svg+xml", "href": lambda request: static("favicon.svg")}
+    ],
     "SHOW_HISTORY": True,
     "SHOW_LANGUAGES": True,
     "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
-    "STYLES": ["/static/css/admin.css"],
+    "STYLES": [lambda request: static("css/admin.css")],  # hashed names from the manifest in production
     "SIDEBAR": {"show_search": True, "show_all_applications": True},
     "COLORS": {
         "primary": {
