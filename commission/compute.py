@@ -20,6 +20,7 @@ from performance.appraisal.close import cycle_metric_map
 from performance.appraisal.metrics import compute_metrics
 from performance.appraisal.selectors import cycle_members
 from performance.common.bulk import copy_insert
+from performance.common.formatting import fixed_text
 from performance.common.money import round_half_up, round_money
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
@@ -241,7 +242,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         multiplier = Fraction(1)
         for name, value, factor in factors:
             multiplier *= factor
-            shown = "n/a" if value is None else (value if isinstance(value, str) else f"{float(value):.4f}")
+            shown = "n/a" if value is None else (value if isinstance(value, str) else fixed_text(frac(value), 4))
             lines.append(
                 _Line(
                     kind=LineKind.MODIFIER,

@@ -1,7 +1,5 @@
 """Reads, built once and reused by views, admin, exports and tasks."""
 
-from decimal import Decimal
-
 from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
@@ -140,7 +138,7 @@ def results_table(*, cycle: AppraisalCycle):
                 i = by_key.get(key)
                 row += [
                     normalized(i.raw_value) if i else None,
-                    None if i is None or i.score is None else i.score.quantize(Decimal("0.01")),
+                    None if i is None else i.score,  # stored as shown: rounded once from the exact score
                 ]
             yield row
 

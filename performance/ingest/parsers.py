@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from performance.common.money import round_half_up, round_money
+
 
 def text(v) -> str:
     """A cell as stripped text; a whole number from XLSX (5.0) as 5."""
@@ -63,9 +65,10 @@ def parse_money(v) -> Decimal:
         raise ValueError(_("%(v)r is not an amount") % {"v": v})
     if d < 0:
         raise ValueError(_("an amount cannot be negative"))
-    if d != d.quantize(Decimal("0.01")):
+    cents = round_money(d)
+    if d != cents:
         raise ValueError(_("%(v)s has more than two decimal places") % {"v": d})
-    return d.quantize(Decimal("0.01"))
+    return cents
 
 
 def parse_decimal(v) -> Decimal:
@@ -76,6 +79,20 @@ def parse_decimal(v) -> Decimal:
     if not d.is_finite():
         raise ValueError(_("%(v)r is not a number") % {"v": v})
     return d
+
+
+def parse_decimal_places(places: int, low=None):
+    """A number with at most ``places`` decimals (more is refused, never rounded), at least ``low``."""
+
+    def parse(v):
+        d = parse_decimal(v)
+        if d != round_half_up(d, places):
+            raise ValueError(_("%(v)s has more than %(n)s decimal places") % {"v": d, "n": places})
+        if low is not None and d < low:
+            raise ValueError(_("%(n)s must be at least %(low)s") % {"n": d, "low": low})
+        return d
+
+    return parse
 
 
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
