@@ -456,11 +456,20 @@ def check_against_reference(scenario: Scenario) -> None:
     with transaction.atomic(), tempfile.TemporaryDirectory() as tmp:
         results, payouts = run_product(scenario, Path(tmp))
         ref_results, ref_payouts = run_reference(scenario)
+        mismatches = []  # (file, cycle, employee_no, column, product, reference)
         for c in range(scenario.cycles):
-            want = expected_results(scenario.template, ref_results[c])
-            assert shown(results[c], want) == want, f"results of cycle {c + 1}"
-            want = expected_payouts(ref_payouts[c])
-            assert shown(payouts[c], want) == want, f"payouts of cycle {c + 1}"
+            for name, got, want in (
+                ("results", results[c], expected_results(scenario.template, ref_results[c])),
+                ("payouts", payouts[c], expected_payouts(ref_payouts[c])),
+            ):
+                product = shown(got, want)
+                mismatches += [
+                    (name, c + 1, eno, col, product[eno][col], value)
+                    for eno, cells in want.items()
+                    for col, value in cells.items()
+                    if product[eno][col] != value
+                ]
+        assert mismatches == []
         transaction.set_rollback(True)  # each example starts from an empty database
 
 
@@ -486,3 +495,55 @@ def test_the_product_matches_the_reference_on_generated_scenarios(scenario):
     note(regression_source(scenario))
     # when every cycle is closed through the product and exported / then each number is the reference's
     check_against_reference(scenario)
+
+
+def test_differential_regression_double_rounding():
+    # given the example the test printed with the old double rounding put back (issue 16): an
+    # exact score of 0.00503 was stored as 0.0050 and exported as 0.00 (half-even); once: 0.01
+    check_against_reference(
+        Scenario(
+            template={
+                "code": "diff",
+                "name": "Differential",
+                "role": "sales",
+                "sections": [
+                    {
+                        "code": "kpi",
+                        "kind": "kpi",
+                        "weight": 100,
+                        "indicators": [
+                            {
+                                "code": "k0",
+                                "metric": "m1",
+                                "weight": 1,
+                                "scoring": {"rule": "linear", "floor": 0.0, "target": 0.01},
+                            },
+                            {
+                                "code": "k1",
+                                "metric": "m2",
+                                "weight": 99,
+                                "scoring": {"rule": "linear", "floor": 0.0, "target": 0.01},
+                            },
+                        ],
+                    }
+                ],
+                "grading": {"method": "rank", "grades": [[1, "excellent"], [None, "needs_improvement"]]},
+                "eligibility": {"min_tickets": 0},
+            },
+            plan={
+                "code": "diff-plan",
+                "name": "Differential plan",
+                "roles": ["sales"],
+                "period": "monthly",
+                "rate_bounds": [0.05, 0.2],
+                "rates": {"default": 0.05},
+                "clawback_days": 1,
+            },
+            members=["D00"],
+            cycles=1,
+            tickets={(0, "D00"): 0},
+            values={(0, "D00", "m2"): Decimal("5.030E-7")},
+            ratings={},
+            orders=[],
+        )
+    )
