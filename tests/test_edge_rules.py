@@ -210,7 +210,7 @@ def test_the_admin_imports_decimal_durations(admin_client):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("180.1234", "has more than 3 decimal places"), ("-1", "must be at least 0"), ("abc", "is not a number")],
+    [("180.1234567", "has more than 6 decimal places"), ("-1", "must be at least 0"), ("abc", "is not a number")],
 )
 def test_a_duration_that_is_not_a_decimal_of_seconds_is_refused_with_its_row_and_column(tmp_path, value, message):
     # given a duration with too many places, negative or not a number

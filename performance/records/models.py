@@ -30,11 +30,11 @@ class Ticket(models.Model):
     customer_id = models.CharField(_("customer"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
-    # Helpdesk exports give averages with decimals (180.5): kept exact, to the millisecond.
+    # Helpdesk exports give averages with decimals (180.5): kept exact, to the microsecond.
     avg_response_seconds = models.DecimalField(
         _("average response (s)"),
-        max_digits=12,
-        decimal_places=3,
+        max_digits=16,
+        decimal_places=6,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],

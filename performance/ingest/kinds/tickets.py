@@ -19,7 +19,7 @@ SCHEMA = Schema(
     Column("customer_id", parse_str(64), default=""),
     Column("created_at", parse_datetime, required=True),
     Column("first_response_at", parse_datetime),
-    Column("avg_response_seconds", parse_decimal_places(3, low=0)),  # 180.5: decimals from helpdesk exports
+    Column("avg_response_seconds", parse_decimal_places(6, low=0)),  # 180.5: decimals from helpdesk exports
     Column("resolved_at", parse_datetime),
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),
