@@ -72,8 +72,9 @@ def cycle_attach_plans(*, cycle: AppraisalCycle, plans=None) -> None:
 def assert_one_plan_per_role(*, versions) -> None:
     """Contract, "Edge rules": one commission plan per role in a cycle; two that name a role are refused.
 
-    Every way to create a cycle pins its plans through ``cycle_attach_plans``, so the rule holds
-    at each door (``create_cycle``, the admin, ``seed_demo``) with the same message.
+    A cycle's plans are pinned only here (``cycle_create``'s ``cycle_created`` hook), so every
+    door that makes a cycle through ``cycle_create`` (the command, ``seed_demo``, the admin's
+    add form) refuses the same way, with the same message.
     """
     payer = {}
     for version in versions:
