@@ -45,6 +45,7 @@ EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "25"))
 TZ = ZoneInfo("Asia/Shanghai")
 MONTHS = [(datetime.date(2026, m, 1), datetime.date(2026, m + 1, 1)) for m in (1, 2, 3)]
 METRICS = ("m1", "m2", "m3")  # imported metric codes the indicators and the plan's modifier read
+COMPUTED = "first_response_rate_2m"  # computed from the tickets: answered within 120 s (the edge) or 121 s
 CATEGORIES = ("cloud_server", "support_plan", "domain")
 
 
@@ -56,7 +57,7 @@ class Scenario:
     plan: dict
     members: list  # employee_no
     cycles: int
-    tickets: dict = field(default_factory=dict)  # (cycle index, employee_no) -> (handled, within 2 minutes)
+    tickets: dict = field(default_factory=dict)  # (cycle index, employee_no) -> (handled, answered within 120 s)
     values: dict = field(default_factory=dict)  # (cycle index, employee_no, metric) -> Decimal
     ratings: dict = field(default_factory=dict)  # (cycle index, employee_no, indicator) -> Decimal
     orders: list = field(default_factory=list)  # Sale: who sold it, and the order
@@ -132,12 +133,15 @@ def near_half_cent(draw, spec):
 
 @st.composite
 def templates(draw):
-    """A template for role sales: a KPI section on imported metrics, maybe a KCI section."""
+    """A template for role sales: a KPI section on imported metrics (and maybe first_response_rate_2m), maybe KCI."""
     n_kpi = draw(st.integers(1, 3))
     kpi_weights = draw(weights(n_kpi))
     edges = {}
     indicators = []
-    for i, (metric, weight) in enumerate(zip(METRICS[:n_kpi], kpi_weights)):
+    metrics = list(METRICS[:n_kpi])
+    if n_kpi > 1 and draw(st.booleans()):
+        metrics[-1] = COMPUTED
+    for i, (metric, weight) in enumerate(zip(metrics, kpi_weights)):
         spec, hits = draw(scoring("kpi"))
         indicators.append({"code": f"k{i}", "metric": metric, "weight": weight, "scoring": spec})
         edges[metric] = hits
@@ -263,10 +267,12 @@ def scenarios(draw):
     kci = template["sections"][1]["indicators"] if len(template["sections"]) > 1 else []
     for c in range(cycles):
         for eno in members:
-            handled = draw(st.integers(0, 4))
-            scenario.tickets[(c, eno)] = handled
+            handled = draw(st.integers(0, 5))
+            scenario.tickets[(c, eno)] = (handled, draw(st.integers(0, handled)))
             for ind in kpi:
                 metric = ind["metric"]
+                if metric == COMPUTED:
+                    continue
                 hits = edges[metric] + (modifier_edges if metric == "m1" else [])
                 choices = [st.none(), decimals("-1", "300", 4)]
                 if hits:
@@ -311,15 +317,16 @@ def run_product(scenario: Scenario, directory: Path) -> tuple[list, list]:
     for name, (start, end) in zip(names, MONTHS):
         cycle_create(name=name, start=start, end=end, templates=["diff"], plans=["diff-plan"])
     tickets = []
-    for (c, eno), handled in sorted(scenario.tickets.items()):
+    for (c, eno), (handled, fast) in sorted(scenario.tickets.items()):
         for t in range(handled):
-            created = at(MONTHS[c][0], 3600 * (t + 1)).isoformat()
-            tickets.append(f"T{c}-{eno}-{t},{eno},{created}")
+            created = at(MONTHS[c][0], 3600 * (t + 1))
+            answered = created + datetime.timedelta(seconds=120 if t < fast else 121)
+            tickets.append(f"T{c}-{eno}-{t},{eno},{created.isoformat()},{answered.isoformat()}")
     if tickets:
         call_command(
             "import_data",
             "tickets",
-            csv_file(directory, "t.csv", "external_id,employee_no,created_at", tickets),
+            csv_file(directory, "t.csv", "external_id,employee_no,created_at,first_response_at", tickets),
             **quiet,
         )
     metrics = [f"{names[c]},{eno},{metric},{value}" for (c, eno, metric), value in sorted(scenario.values.items())]
@@ -376,12 +383,15 @@ def run_reference(scenario: Scenario) -> tuple[list, list]:
         members = []
         for eno in scenario.members:
             values = {}
+            handled, fast = scenario.tickets.get((c, eno), (0, 0))
             for section, ind in keys:
-                if "metric" in ind:
+                if ind.get("metric") == COMPUTED:
+                    values[f"{section}.{ind['code']}"] = Fraction(fast, handled) if handled else None
+                elif "metric" in ind:
                     values[f"{section}.{ind['code']}"] = scenario.values.get((c, eno, ind["metric"]))
                 else:
                     values[f"{section}.{ind['code']}"] = scenario.ratings.get((c, eno, ind["code"]))
-            members.append(ref.MemberInput(eno, scenario.tickets.get((c, eno), 0), values))
+            members.append(ref.MemberInput(eno, handled, values))
         appraised = ref.appraise(template, members)
         results.append(appraised)
         grades.append({eno: r.grade for eno, r in appraised.items()})
@@ -545,7 +555,7 @@ def test_differential_regression_double_rounding():
             },
             members=["D00"],
             cycles=1,
-            tickets={(0, "D00"): 0},
+            tickets={(0, "D00"): (0, 0)},
             values={(0, "D00", "m2"): Decimal("5.030E-7")},
             ratings={},
             orders=[],
