@@ -5,6 +5,7 @@ Every money or number format in the product is one of these functions.
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils import timezone
 
@@ -31,6 +32,15 @@ def fixed_text(value, places: int) -> str:
     ('21.07', '0.13', '')
     """
     return "" if value in (None, "") else format(round_half_up(value, places), "f")
+
+
+def megabytes_text(size_bytes) -> str:
+    """A size in megabytes (MiB) to two places, half-up once, without trailing zeros: 0.08, 1.5, 100.
+
+    >>> megabytes_text(80_000), megabytes_text(1_572_864), megabytes_text(100 * 1024 * 1024)
+    ('0.08', '1.5', '100')
+    """
+    return decimal_text(round_half_up(Fraction(int(size_bytes), 1024 * 1024), 2))
 
 
 def normalized(value: Decimal | None) -> Decimal | None:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from performance.common.money import round_half_up, round_money
+from performance.common.money import MONEY_FIELD, round_money
+from performance.common.numbers import bounded_decimal
 
 
 def text(v) -> str:
@@ -63,6 +64,8 @@ def parse_money(v) -> Decimal:
         raise ValueError(_("%(v)r is not an amount") % {"v": v}) from None
     if not d.is_finite():
         raise ValueError(_("%(v)r is not an amount") % {"v": v})
+    if d and d.adjusted() >= MONEY_FIELD["max_digits"] - MONEY_FIELD["decimal_places"]:
+        raise ValueError(_("%(v)r is too large") % {"v": v})  # before quantize, which cannot hold it
     if d < 0:
         raise ValueError(_("an amount cannot be negative"))
     cents = round_money(d)
@@ -72,25 +75,15 @@ def parse_money(v) -> Decimal:
 
 
 def parse_decimal(v) -> Decimal:
-    try:
-        d = Decimal(str(v).strip())
-    except InvalidOperation:
-        raise ValueError(_("%(v)r is not a number") % {"v": v}) from None
-    if not d.is_finite():
-        raise ValueError(_("%(v)r is not a number") % {"v": v})
-    return d
+    """A finite number that fits a value column (24 digits, 10 after the point)."""
+    return bounded_decimal(v)
 
 
-def parse_decimal_places(places: int, low=None):
+def parse_decimal_places(places: int, low=None, max_digits: int = 16):
     """A number with at most ``places`` decimals (more is refused, never rounded), at least ``low``."""
 
     def parse(v):
-        d = parse_decimal(v)
-        if d != round_half_up(d, places):
-            raise ValueError(_("%(v)s has more than %(n)s decimal places") % {"v": d, "n": places})
-        if low is not None and d < low:
-            raise ValueError(_("%(n)s must be at least %(low)s") % {"n": d, "low": low})
-        return d
+        return bounded_decimal(v, max_digits=max_digits, places=places, low=low)
 
     return parse
 
