@@ -2,7 +2,7 @@
 
 from performance.org.selectors import visible_staff
 
-from .models import Payout, PayoutStatus
+from .models import LineKind, Payout, PayoutLine, PayoutStatus
 
 
 def payout_list(*, cycle=None):
@@ -23,3 +23,15 @@ def visible_payouts(*, viewer):
     return Payout.objects.filter(staff__in=visible_staff(viewer=viewer)).select_related(
         "staff", "cycle", "plan", "plan_version"
     )
+
+
+def with_adjusters(payouts: list[Payout]) -> list[Payout]:
+    """Each payout with ``adjusted_by``: the logins that added an adjustment to it (one query for all)."""
+    by_payout: dict[int, set] = {}
+    for payout_id, user_id in PayoutLine.objects.filter(
+        payout__in=[p.pk for p in payouts], kind=LineKind.ADJUSTMENT
+    ).values_list("payout_id", "created_by_id"):
+        by_payout.setdefault(payout_id, set()).add(user_id)
+    for payout in payouts:
+        payout.adjusted_by = by_payout.get(payout.pk, set())
+    return payouts

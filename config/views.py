@@ -1,15 +1,16 @@
 """Site-wide views: where a login lands, and the health check for the load balancer."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from config.celery import app
+from performance.common.authority import LOGIN, PUBLIC, door
 from performance.org.selectors import in_groups
 
 
+@door(PUBLIC)
 def healthz(request):
     """Database and broker reachable: 200, else 503 with what failed."""
     checks = {}
@@ -32,7 +33,7 @@ def healthz(request):
     return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
 
 
-@login_required
+@door(LOGIN)
 def home(request):
     """Each login lands where its work is."""
     user = request.user

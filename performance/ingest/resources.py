@@ -8,12 +8,12 @@ its import runs the kind itself: the same parsing, checks, locks and writes as
 from itertools import islice
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
 from performance.common.formatting import cell
 
+from .batches import run_import
 from .readers import numbered
 from .schema import ImportFailed
 
@@ -44,10 +44,16 @@ class KindResource(resources.ModelResource):
         header = [str(h or "").strip() for h in (dataset.headers or [])]
         result.diff_headers = header
         try:
-            with transaction.atomic():
-                imported = self.import_kind.run(header, numbered(dataset))
-                if dry_run:
-                    transaction.set_rollback(True)
+            imported, _batch = run_import(
+                kind=self.import_kind,
+                header=header,
+                rows=numbered(dataset),
+                actor=kwargs.get("user"),
+                file_name=kwargs.get("file_name") or "",
+                checksum=kwargs.get("checksum") or "",
+                door="admin",
+                dry_run=dry_run,
+            )
         except ImportFailed as failed:
             for error in failed.errors:
                 values = dataset[error.row - 2] if 2 <= error.row <= len(dataset) + 1 else ()

@@ -2,23 +2,22 @@ import datetime
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from performance.org.access import my_staff, require_groups
+from performance.common.authority import door
+from performance.org.access import my_staff
 
 from . import selectors, services
 from .models import CalibrationRound, Inspection
 
 
-@login_required
+@door("performance.inspect")
 def qa_queue(request):
     """An inspector's queue: the next ticket, its facts and the rubric; save and next."""
-    require_groups(request, "QA")
     me = my_staff(request)
     pending = selectors.inspection_queue(inspector=me)
     errors = []
@@ -88,10 +87,9 @@ def _item_score(request, item):
     return None if raw in ("", "na") else Decimal(raw)
 
 
-@login_required
+@door("performance.view_qa_dashboard")
 def qa_dashboard(request):
     """Pass rate by team, inspector and rubric item; calibration drift between inspectors."""
-    require_groups(request, "QA", "HR")
     today = timezone.localdate()
     try:
         start = datetime.date.fromisoformat(request.GET.get("start", ""))
@@ -112,8 +110,8 @@ def qa_dashboard(request):
     )
 
 
-@login_required
 @require_POST
+@door("performance.dispute_inspection", obj=("pk", Inspection))
 def inspection_dispute(request, pk):
     me = my_staff(request)
     inspection = get_object_or_404(Inspection.objects.filter(ticket__staff=me), pk=pk)
