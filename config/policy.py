@@ -196,7 +196,7 @@ MATRIX: dict[str, Rule] = {
     **_model("performance.inspection", view=(HR, QA, SUPERUSER), edit=HR_ONLY, add=(), delete=(SUPERUSER,)),
     **_model("performance.scorecard", view=(HR, QA, SUPERUSER), edit=HR_ONLY, unless_edit=()),
     **_model("performance.calibrationround", view=(HR, QA, SUPERUSER), edit=HR_ONLY, unless_edit=()),
-    "performance.inspect": _all(QA, SUPERUSER),
+    "performance.inspect": _all(QA),  # an inspector scores as their staff record
     "performance.view_qa_dashboard": _all(QA, HR, SUPERUSER),
     "performance.dispute_inspection": Rule({STAFF: OWN}),
     # the record of every import, written by the imports themselves
