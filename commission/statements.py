@@ -72,9 +72,9 @@ def statement_query_answer(*, query, answer: str, actor, adjustment: Decimal | N
     if not answer.strip():
         raise ValidationError(_("Write an answer."))
     query = StatementQuery.objects.select_for_update().select_related("payout").get(pk=query.pk)
-    require(actor, "commission.change_statementquery", query)
     if query.status != QueryStatus.OPEN:
         raise ValidationError(_("This question was answered already; nothing was changed."))
+    require(actor, "commission.change_statementquery", query)
     if adjustment:
         payout_adjust(payout=query.payout, amount=adjustment, reason=answer.strip()[:200], actor=actor)
     query.answer, query.status = answer.strip(), QueryStatus.ANSWERED
