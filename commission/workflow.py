@@ -218,8 +218,8 @@ def payroll_export(*, cycle, actor, file_format: str, payouts=None) -> PayrollEx
         content=content,
     )
     audited(batch, actor).save()
-    batch.file_name = f"payroll-{cycle.name}-{batch.pk}.{file_format}"
-    batch.save(update_fields=["file_name"])
+    batch.file_name = f"payroll-{cycle.name}-{batch.pk}.{file_format}"  # named by its number, once it has one
+    ExportBatch.objects.filter(pk=batch.pk).update(file_name=batch.file_name)
     batch.payouts.set(rows)
     _move(
         rows,
