@@ -299,3 +299,22 @@ def install() -> None:
         rules.set_perm(perm, predicate_of(rule))
     if explain not in authority.EXPLAINERS:
         authority.EXPLAINERS.append(explain)
+
+
+# --- the matrix as the table docs/permissions.md shows ---------------------------------------
+
+CELLS = {ANY: "✓", OWN: "own", REPORTS: "reports"}
+
+
+def matrix_table() -> str:
+    """The matrix as a Markdown table: one row per action, one column per role, then its conditions."""
+    lines = [
+        "| action | " + " | ".join(ROLES) + " | refused when |",
+        "|---|" + "---|" * len(ROLES) + "---|",
+    ]
+    for perm in sorted(MATRIX):
+        rule = MATRIX[perm]
+        cells = [CELLS.get(rule.who.get(role), "—") for role in ROLES]
+        unless = "; ".join(rule.unless) or ""
+        lines.append(f"| `{perm}` | " + " | ".join(cells) + f" | {unless} |")
+    return "\n".join(lines) + "\n"
