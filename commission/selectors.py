@@ -2,7 +2,7 @@
 
 from performance.org.selectors import visible_staff
 
-from .models import LineKind, Payout, PayoutLine, PayoutStatus
+from .models import LineKind, Payout, PayoutLine
 
 
 def payout_list(*, cycle=None):
@@ -11,11 +11,6 @@ def payout_list(*, cycle=None):
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
     return qs.order_by("staff__employee_no", "plan__code")
-
-
-def approved_for_payroll(*, cycle) -> list[Payout]:
-    """The cycle's approved payouts, not yet exported."""
-    return list(payout_list(cycle=cycle).filter(status=PayoutStatus.APPROVED))
 
 
 def visible_payouts(*, viewer):
