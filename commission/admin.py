@@ -5,14 +5,16 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import ExportDoor, HistoryAdmin, TabularInline, admin_door
+from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
 from performance.models import AppraisalCycle
 
 from . import statements, workflow
-from .definitions import version_to_yaml
+from .definitions import number_errors, version_to_yaml
 from .models import (
     CommissionPlan,
     CycleBudget,
@@ -25,11 +27,6 @@ from .models import (
     StatementQuery,
 )
 from .resources import PayoutResource
-
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 
 
 class PlanVersionInline(TabularInline):
@@ -75,6 +72,15 @@ class PlanVersionForm(forms.ModelForm):
             "clawback_days",
             "cap",
         ]
+
+    def clean(self):
+        data = super().clean()
+        if not isinstance(data.get("modifiers") or {}, dict) or not isinstance(data.get("tiers") or [], list):
+            raise ValidationError(_("Modifiers are a mapping and tiers a list."))
+        errors = number_errors(modifiers=data.get("modifiers"), tiers=data.get("tiers"))
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class RatesWithinBounds(forms.BaseInlineFormSet):
@@ -129,6 +135,7 @@ class PayoutActionForm(admin.helpers.ActionForm):
 @admin.register(Payout)
 class PayoutAdmin(ExportDoor, HistoryAdmin):
     resource_classes = [PayoutResource]
+    export_formats = EXPORT_FORMATS  # the one table writer: formula-safe, typed numbers, totals row
     list_display = [
         "staff",
         "cycle",
@@ -197,6 +204,9 @@ class PayoutAdmin(ExportDoor, HistoryAdmin):
             gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total")
         )
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
+        cycle_id = request.GET.get("cycle__id__exact", "")
+        if cycle_id.isdigit() and len(cycle_id) < 19:  # a bad filter value links nowhere instead of failing
+            response.context_data["budget_cycle"] = int(cycle_id)
         return response
 
     def _run(self, request, fn, **kwargs):
@@ -312,7 +322,7 @@ class StatementQueryAdmin(HistoryAdmin):
 
 def _download(batch) -> HttpResponse:
     response = HttpResponse(bytes(batch.content), content_type=CONTENT_TYPES[batch.file_format])
-    response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
+    response["Content-Disposition"] = content_disposition_header(True, batch.file_name)
     return response
 
 

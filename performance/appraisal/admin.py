@@ -1,11 +1,9 @@
-import tempfile
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,7 +18,7 @@ from performance.common.admin import (
     WeightsFormSet,
     admin_door,
 )
-from performance.common.exporting import write_table
+from performance.common.exporting import table_response
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
@@ -241,7 +239,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
     @admin_door("close")
     def close_view(self, request, pk):
         """Confirm, then hand the close to Celery; closing before the end date asks first."""
-        cycle = AppraisalCycle.objects.get(pk=pk)
+        cycle = get_object_or_404(AppraisalCycle, pk=pk)
         if request.method == "POST":
             try:
                 services.cycle_close(cycle=cycle, actor=request.user)
@@ -265,7 +263,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
 
     @admin_door("view")
     def progress_view(self, request, pk):
-        c = AppraisalCycle.objects.get(pk=pk)
+        c = get_object_or_404(AppraisalCycle, pk=pk)
         return JsonResponse(
             {
                 "state": c.state,
@@ -278,21 +276,10 @@ class AppraisalCycleAdmin(HistoryAdmin):
 
     @admin_door("view")
     def results_view(self, request, pk, fmt):
-        cycle = AppraisalCycle.objects.get(pk=pk)
+        cycle = get_object_or_404(AppraisalCycle, pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
         header, rows = results_table(cycle=cycle)
-        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-            write_table(tmp.name, header, rows, fmt)
-            with open(tmp.name, "rb") as fh:
-                body = fh.read()
-        ctype = (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            if fmt == "xlsx"
-            else "text/csv; charset=utf-8"
-        )
-        response = HttpResponse(body, content_type=ctype)
-        response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
-        return response
+        return table_response(f"results-{cycle.name}", header, rows, fmt, sheet=_("Results"))
 
     def _each(self, request, cycles, service, done, **kwargs):
         """Run a cycle service on each selected cycle; report each outcome, refusals as errors."""

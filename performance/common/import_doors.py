@@ -8,6 +8,7 @@ import it; it registers each kind's django-import-export resource here instead (
 import hashlib
 
 _RESOURCES: dict[str, type] = {}
+_FORMATS: list[type] = []
 
 
 def register(kind: str, resource_class: type) -> None:
@@ -24,3 +25,21 @@ def resource_class(kind: str) -> type:
 def checksum(content: bytes) -> str:
     """The SHA-256 of a file's bytes, as an import batch and a payroll batch record it."""
     return hashlib.sha256(content).hexdigest()
+
+
+def file_checksum(path) -> str:
+    """The SHA-256 of a file on disk, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def register_formats(formats: list[type]) -> None:
+    """The django-import-export import formats of every door (they hand the file to the ingest reader)."""
+    _FORMATS[:] = formats
+
+
+def import_formats() -> list[type]:
+    return list(_FORMATS)
