@@ -1,10 +1,12 @@
-"""Logins and groups in the admin: superusers only, asked of the permission matrix like every door.
+"""Logins, groups and login attempts in the admin, asked of the permission matrix like every door.
 
 A role is a group (HR, Finance, Manager, QA, Staff); what a role may do is the matrix
 (config/policy.py), so the admin shows no per-user or per-group permission rows to edit:
 they would not be consulted.
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -32,7 +34,32 @@ class RoleAdmin(PolicyAdmin, GroupAdmin):
     filter_horizontal = ()
 
 
-admin.site.unregister(User)
-admin.site.unregister(Group)
-admin.site.register(User, LoginAdmin)
-admin.site.register(Group, RoleAdmin)
+class LoginAttemptAdmin(PolicyAdmin, AccessAttemptAdmin):
+    """django-axes' failed logins (a locked-out login is lifted by deleting its attempts)."""
+
+    def has_cleanup_permission(self, request):
+        return self.allows(request, "delete")
+
+    @admin.action(description=_("Clean up expired attempts"), permissions=["cleanup"])
+    def cleanup_expired_attempts(self, request, queryset):
+        return super().cleanup_expired_attempts(request, queryset)
+
+
+class LoginLogAdmin(PolicyAdmin, AccessLogAdmin):
+    pass
+
+
+class LoginFailureLogAdmin(PolicyAdmin, AccessFailureLogAdmin):
+    pass
+
+
+for model, model_admin in (
+    (User, LoginAdmin),
+    (Group, RoleAdmin),
+    (AccessAttempt, LoginAttemptAdmin),
+    (AccessLog, LoginLogAdmin),
+    (AccessFailureLog, LoginFailureLogAdmin),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)

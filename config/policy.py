@@ -236,6 +236,21 @@ MATRIX: dict[str, Rule] = {
     # logins and groups: a role is a group; HR changes it through the member's role
     **_model("auth.user", view=(SUPERUSER,), edit=(SUPERUSER,), unless_edit=()),
     **_model("auth.group", view=(SUPERUSER,), edit=(SUPERUSER,), unless_edit=()),
+    # login throttling (django-axes): HR unlocks a member's login; the attempts are read-only records
+    "performance.unlock_staff": _all(*HR_ONLY),
+    "axes.view_accessattempt": _all(*HR_ONLY),
+    "axes.add_accessattempt": Rule({}),
+    "axes.change_accessattempt": Rule({}),
+    "axes.delete_accessattempt": _all(*HR_ONLY),
+    "axes.cleanup_accessattempt": _all(*HR_ONLY),
+    "axes.view_accesslog": _all(*HR_ONLY),
+    "axes.add_accesslog": Rule({}),
+    "axes.change_accesslog": Rule({}),
+    "axes.delete_accesslog": Rule({}),
+    "axes.view_accessfailurelog": _all(*HR_ONLY),
+    "axes.add_accessfailurelog": Rule({}),
+    "axes.change_accessfailurelog": Rule({}),
+    "axes.delete_accessfailurelog": Rule({}),
 }
 
 

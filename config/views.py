@@ -8,8 +8,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from config.celery import app
-from performance.common.authority import LOGIN, PUBLIC, door
 from config.security import without_url_passwords
+from performance.common.authority import LOGIN, PUBLIC, door
 from performance.org.selectors import in_groups
 
 log = logging.getLogger(__name__)

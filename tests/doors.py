@@ -9,6 +9,7 @@ whose rule is not in the matrix, a page with no declared rule, an admin action w
 import datetime
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.test import RequestFactory
@@ -124,6 +125,9 @@ def build_world():
     StatementQuery.objects.create(payout=payout, question="?")
     CycleBudget.objects.create(cycle=cycle, amount=Decimal("10.00"))
     ExportBatch.objects.create(cycle=cycle, file_format="csv", checksum="0" * 64, payout_count=0, total=0)
+    AccessAttempt.objects.create(username="someone", ip_address="10.0.0.1", failures_since_start=1)
+    AccessLog.objects.create(username="someone", ip_address="10.0.0.1")
+    AccessFailureLog.objects.create(username="someone", ip_address="10.0.0.1")
     samples = {
         Appraisal: appraisal,
         Payout: payout,

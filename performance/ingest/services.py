@@ -1,10 +1,11 @@
 """An import from a file: the command's door (the admin's is ``resources``)."""
 
-import hashlib
 from pathlib import Path
 
 from django.db import connection
 from django.utils.translation import gettext as _
+
+from performance.common.import_doors import file_checksum
 
 from .batches import run_import
 from .kinds import KINDS, Imported
@@ -12,14 +13,6 @@ from .readers import read_table
 from .schema import ImportFailed, RowError
 
 ANALYZE_AFTER = 10_000
-
-
-def file_checksum(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def import_file(*, kind: str, path, dry_run: bool = False, actor=None) -> Imported:

@@ -58,7 +58,12 @@ class StaffAdmin(ImportDoor, HistoryAdmin):
             return
         self._update(request, queryset, team=team)
 
-    @admin.action(description=_("Unlock the logins of selected staff (after too many failed attempts)"))
+    def has_unlock_permission(self, request):
+        return self.allows(request, "unlock")
+
+    @admin.action(
+        description=_("Unlock the logins of selected staff (after too many failed attempts)"), permissions=["unlock"]
+    )
     def unlock_logins(self, request, queryset):
         n = services.logins_unlock(staff=queryset, actor=request.user)
         self.message_user(request, _("%(n)d logins unlocked.") % {"n": n})

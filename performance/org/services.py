@@ -41,6 +41,7 @@ def logins_follow(*, members) -> None:
             [through(user_id=uid, group_id=groups[name]) for uid in holders], ignore_conflicts=True
         )
 
+
 log = logging.getLogger(__name__)
 
 
