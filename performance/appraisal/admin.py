@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +13,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from performance.common.admin import ActionForm, BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
+from performance.common.admin import (
+    ActionForm,
+    BigTableAdmin,
+    HistoryAdmin,
+    ImportDoor,
+    TabularInline,
+    WeightsFormSet,
+    admin_door,
+)
 from performance.common.exporting import table_response
 from performance.common.formatting import (
     GRADE_LABELS,
@@ -25,7 +34,7 @@ from performance.common.formatting import (
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
-from .locks import cycle_lock_reason
+from .locks import cycle_lock
 from .metrics import unit_of
 from .models import (
     Appeal,
@@ -85,20 +94,10 @@ class IndicatorInline(TabularInline):
     extra = 0
 
 
-class TemplateInUse:
-    """A template used by a closed cycle is read-only: save it as a new version instead."""
-
-    def has_change_permission(self, request, obj=None):
-        template = getattr(obj, "template", obj)
-        if isinstance(obj, Section):
-            template = obj.template
-        if template is not None and template.cycles.exclude(state__in=[CycleState.DRAFT, CycleState.OPEN]).exists():
-            return False
-        return super().has_change_permission(request, obj)
-
-
 @admin.register(AppraisalTemplate)
-class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
+class AppraisalTemplateAdmin(HistoryAdmin):
+    """A template used by a closed cycle is read-only (a row lock): "Save as new" makes the next version."""
+
     list_display = ["code", "version", "name", "role", "grading_method", "min_tickets", "active"]
     list_filter = ["role", "active"]
     search_fields = ["^code", "name"]
@@ -106,7 +105,7 @@ class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
     save_as = True
     actions = ["download_yaml"]
 
-    @admin.action(description=_("Download as YAML"))
+    @admin.action(description=_("Download as YAML"), permissions=["view"])
     def download_yaml(self, request, queryset):
         body = "---\n".join(template_to_yaml(t) for t in queryset.prefetch_related("sections__indicators"))
         response = HttpResponse(body, content_type="application/x-yaml; charset=utf-8")
@@ -127,7 +126,7 @@ class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(TemplateInUse, HistoryAdmin):
+class SectionAdmin(HistoryAdmin):
     list_display = ["template", "code", "kind", "weight"]
     inlines = [IndicatorInline]
     list_select_related = ["template"]
@@ -138,6 +137,44 @@ class SectionAdmin(TemplateInUse, HistoryAdmin):
 
 class ReasonActionForm(ActionForm):
     reason = forms.CharField(required=False, label=_("reason (reopening)"))
+
+
+class CycleAddForm(forms.ModelForm):
+    """A new cycle is made by ``cycle_create``, as ``create_cycle`` makes it: the same checks and messages,
+    the same commission plans pinned (every active plan, through the commission app's hook)."""
+
+    class Meta:
+        model = AppraisalCycle
+        fields = ["name", "start", "end", "templates", "appeal_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["templates"].queryset = AppraisalTemplate.objects.filter(active=True)
+        self.fields["templates"].required = False
+        self.fields["templates"].help_text = _("None chosen: every active template, as create_cycle does.")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data.get("name"),
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "templates": sorted({t.code for t in data.get("templates") or []}) or None,
+            "appeal_days": data.get("appeal_days"),
+        }
+
+    def clean(self):
+        """Run the service in a savepoint that is rolled back: its refusals become this form's errors."""
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                services.cycle_create(**self.service_kwargs(), actor=None)
+                transaction.set_rollback(True)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return data
 
 
 @admin.register(AppraisalCycle)
@@ -158,6 +195,38 @@ class AppraisalCycleAdmin(HistoryAdmin):
     ]
     actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
     change_form_template = "admin/performance/appraisalcycle/change_form.html"
+
+    def has_close_permission(self, request):
+        return self.allows(request, "close")
+
+    def has_finalize_permission(self, request):
+        return self.allows(request, "finalize")
+
+    def has_reopen_permission(self, request):
+        return self.allows(request, "reopen")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = CycleAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Adding goes through ``cycle_create`` (plans pinned, audited); editing is an audited save."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        cycle = services.cycle_create(**form.service_kwargs(), actor=request.user)
+        obj.pk, obj.state, obj.appeal_days = cycle.pk, cycle.state, cycle.appeal_days
+        obj._state.adding, obj._state.db = False, cycle._state.db
+        templates = ", ".join(str(t) for t in cycle.templates.order_by("code")) or "-"
+        self.message_user(
+            request,
+            _("Cycle %(name)s is open over [%(start)s, %(end)s) with templates: %(templates)s.")
+            % {"name": cycle.name, "start": cycle.start, "end": cycle.end, "templates": templates},
+        )
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new cycle's templates were set by cycle_create
+            super().save_related(request, form, formsets, change)
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -181,6 +250,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
             ),
         ] + super().get_urls()
 
+    @admin_door("close")
     def close_view(self, request, pk=None):
         """The one confirmation page for every way to close (change page, list action, HR dashboard):
         the cycles, what is missing, whether they have ended; on yes, close each and say what happened."""
@@ -189,7 +259,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
         cycles = list(AppraisalCycle.objects.filter(pk__in=ids).order_by("start"))
         if not cycles:
             raise Http404
-        if not all(self.has_change_permission(request, c) for c in cycles):
+        if not all(self.allows(request, "close", c) for c in cycles):
             raise PermissionDenied
         back = (
             reverse("admin:performance_appraisalcycle_change", args=[cycles[0].pk])
@@ -209,7 +279,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
                     "early": timezone.localdate() < cycle.end,
                     "missing": missing[:50],
                     "missing_count": len(missing),
-                    "refusal": cycle_lock_reason(cycle)
+                    "refusal": cycle_lock(cycle)
                     or (_("It is closing now; wait for it to finish.") if cycle.state == CycleState.CLOSING else ""),
                 }
             )
@@ -258,6 +328,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
                 messages.SUCCESS,
             )
 
+    @admin_door("view")
     def progress_view(self, request, pk):
         c = get_object_or_404(AppraisalCycle, pk=pk)
         return JsonResponse(
@@ -270,6 +341,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
             }
         )
 
+    @admin_door("view")
     def results_view(self, request, pk, fmt):
         cycle = get_object_or_404(AppraisalCycle, pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
@@ -284,18 +356,20 @@ class AppraisalCycleAdmin(HistoryAdmin):
                 self.message_user(request, done % {"name": cycle.name})
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
-    @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
+    @admin.action(description=_("Close selected cycles (compute scores and payouts)"), permissions=["close"])
     def close_cycles(self, request, queryset):
         """The same confirmation page as the change page's button: nothing closes before "yes"."""
         ids = ",".join(str(pk) for pk in queryset.order_by("start").values_list("pk", flat=True))
         return redirect(f"{reverse('admin:performance_cycles_close')}?ids={ids}")
 
-    @admin.action(description=_("Finalize selected cycles (lock them)"))
+    @admin.action(description=_("Finalize selected cycles (lock them)"), permissions=["finalize"])
     def finalize_cycles(self, request, queryset):
         self._each(request, queryset, services.cycle_finalize, _("%(name)s finalized and locked."))
 
-    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
+    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"), permissions=["reopen"])
     def reopen_cycles(self, request, queryset):
         self._each(
             request,
@@ -304,9 +378,6 @@ class AppraisalCycleAdmin(HistoryAdmin):
             _("%(name)s reopened for review."),
             reason=request.POST.get("reason", ""),
         )
-
-    def has_delete_permission(self, request, obj=None):
-        return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)
 
 
 class IndicatorResultInline(TabularInline):
@@ -423,7 +494,7 @@ class CalibrationForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk:
-            lock = cycle_lock_reason(self.instance.cycle)
+            lock = cycle_lock(self.instance.cycle)
             if lock:
                 raise ValidationError(lock)
             problems = reviews.appraisal_override_problems(
@@ -502,14 +573,6 @@ class AppraisalAdmin(HistoryAdmin):
     def computed_grade(self, obj):
         return grade_label(obj.grade)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.cycle.locked:
-            return False
-        return super().has_change_permission(request, obj)
-
     def save_model(self, request, obj, form, change):
         """Calibration goes through the service (the form ran its checks already): audited, ranks and payouts follow."""
         reviews.appraisal_override(
@@ -541,11 +604,6 @@ class KciRatingAdmin(ImportDoor, HistoryAdmin):
     @admin.display(description=_("item"), ordering="indicator")
     def item(self, obj):
         return obj.item_name or obj.indicator
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.cycle.locked:
-            return False
-        return super().has_change_permission(request, obj)
 
 
 @admin.register(MetricValue)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
+from performance.common.authority import require
 
 from . import hooks, rules, scoring
 from .locks import cycle_assert_editable
@@ -26,6 +27,7 @@ def kci_rate_many(*, cycle, staff, ratings: dict, rated_by=None, actor=None) -> 
     ``ratings``: item code → (rating, comment). Every item is checked first; any problem raises a
     ValidationError keyed by item code and nothing is written.
     """
+    require(actor, "performance.rate_kci", staff)
     cycle_assert_editable(cycle)
     items = {i.code: i for i in kci_items(cycle=cycle).get(staff.role, [])}
     problems = {}
@@ -53,6 +55,7 @@ def kci_rate_many(*, cycle, staff, ratings: dict, rated_by=None, actor=None) -> 
 @transaction.atomic
 def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, actor=None) -> KciRating:
     """A manager's rating of one KCI item of a member (again: replaces it), within the item's scale."""
+    require(actor, "performance.rate_kci", staff)
     cycle_assert_editable(cycle)
     item = next((i for i in kci_items(cycle=cycle).get(staff.role, []) if i.code == indicator), None)
     if item is None:
@@ -95,6 +98,7 @@ def appraisal_override(*, appraisal, score=None, grade="", reason, actor) -> App
     The effective ranks of the template's members in the cycle follow the calibrated scores, and
     payouts already computed for the cycle are marked for recompute (``hooks.after_calibration``).
     """
+    require(actor, "performance.change_appraisal")
     cycle_assert_editable(appraisal.cycle)
     problems = appraisal_override_problems(appraisal=appraisal, score=score, grade=grade, reason=reason)
     if problems:
@@ -147,6 +151,7 @@ def appeal_deadline(cycle) -> datetime.date | None:
 
 @transaction.atomic
 def appeal_file(*, appraisal, reason, actor) -> Appeal:
+    require(actor, "performance.add_appeal", appraisal)
     cycle = appraisal.cycle
     deadline = appeal_deadline(cycle)
     if cycle.state != CycleState.REVIEW or deadline is None or timezone.localdate() > deadline:
@@ -162,6 +167,9 @@ def appeal_file(*, appraisal, reason, actor) -> Appeal:
 
 @transaction.atomic
 def appeal_decide(*, appeal, upheld: bool, decision: str, actor) -> Appeal:
+    """HR decides an open appeal, once: the row is locked and a decided appeal stays decided."""
+    require(actor, "performance.change_appeal")
+    appeal = Appeal.objects.select_for_update().select_related("appraisal__cycle", "appraisal__staff").get(pk=appeal.pk)
     if appeal.status != AppealStatus.OPEN:
         return appeal
     cycle_assert_editable(appeal.appraisal.cycle)

@@ -2,7 +2,6 @@ from collections import Counter
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
@@ -13,11 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from performance.common.authority import door
 from performance.common.charts import bar_chart, line_chart
 from performance.common.formatting import grade_label, value_display
 from performance.common.numbers import bounded_decimal
 from performance.common.windows import window_bounds
-from performance.org.access import my_staff, require_page
+from performance.org.access import my_staff
+from performance.org.models import Staff
 from performance.org.selectors import visible_staff
 from performance.qa.models import Inspection, InspectionScore, InspectionStatus
 from performance.sla.breach import any_breached_q, met_q
@@ -26,7 +27,7 @@ from performance.sla.selectors import with_breaches
 
 from . import reviews, rules
 from .filters import AppraisalFilter
-from .locks import cycle_lock_reason
+from .locks import cycle_lock
 from .metrics import unit_of
 from .models import Appraisal, AppraisalCycle, CycleState, KciRating
 from .selectors import (
@@ -60,7 +61,7 @@ def breakdown(appraisal):
     return rows
 
 
-@login_required
+@door("performance.view_own_results")
 def my_results(request):
     me = my_staff(request)
     appraisals = list(
@@ -118,15 +119,15 @@ def _appraisal_context(appraisal):
     }
 
 
-@login_required
+@door("performance.view_appraisal", obj=("pk", Appraisal))
 def appraisal_detail(request, pk):
     qs = appraisal_with_breakdown(appraisal_list(viewer=request.user).filter(cycle__state__in=PUBLISHED))
     appraisal = get_object_or_404(qs, pk=pk)
     return render(request, "performance/appraisal_detail.html", _appraisal_context(appraisal))
 
 
-@login_required
 @require_POST
+@door("performance.add_appeal", obj=("pk", Appraisal))
 def appeal_create(request, pk):
     me = my_staff(request)
     appraisal = get_object_or_404(Appraisal.objects.filter(staff=me), pk=pk)
@@ -148,9 +149,8 @@ def cycle_needing_action(cycles):
     )
 
 
-@login_required
+@door("performance.view_team_page")
 def team(request):
-    require_page(request, "team")
     data = request.GET.copy()
     if not data.get("cycle"):
         first = cycle_needing_action(AppraisalCycle.objects.order_by("-start")[:12])
@@ -192,7 +192,7 @@ def team(request):
             "results": page,
             "page": page,
             "cycle": cycle,
-            "lock_reason": cycle_lock_reason(cycle) if cycle else None,
+            "lock_reason": cycle_lock(cycle) if cycle else None,
             "missing": missing[:100],
             "missing_count": len(missing),
             "query": _without_page(request),
@@ -207,10 +207,9 @@ def team(request):
     )
 
 
-@login_required
+@door("performance.rate_kci", obj=("staff_id", Staff))
 def kci_form(request, cycle_id, staff_id):
     """A manager rates one member's qualitative items for a cycle: all items saved together or none."""
-    require_page(request, "team")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
     me = getattr(request.user, "staff", None)
     member = get_object_or_404(visible_staff(viewer=request.user).exclude(pk=me.pk if me else None), pk=staff_id)
@@ -218,7 +217,7 @@ def kci_form(request, cycle_id, staff_id):
     if items is None:
         raise Http404
     existing = {k.indicator: k for k in KciRating.objects.filter(cycle=cycle, staff=member)}
-    lock_reason = cycle_lock_reason(cycle)
+    lock_reason = cycle_lock(cycle)
     typed, errors, problems = {}, [], {}
     if request.method == "POST" and not lock_reason:
         ratings = {}
@@ -339,7 +338,6 @@ def hr_context(request) -> dict:
     return context
 
 
-@login_required
+@door("performance.view_hr_dashboard")
 def hr_dashboard(request):
-    require_page(request, "hr")
     return render(request, "performance/hr_dashboard.html", hr_context(request))

@@ -8,6 +8,7 @@ locale data (grouping, decimal sign, currency symbol and its place); they round 
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from django.conf import settings
@@ -34,6 +35,17 @@ def grade_label(code) -> str:
     return GRADE_LABELS.get(code, code or "—")
 
 
+def exact(value) -> Fraction:
+    """A figure as an exact fraction (Decimal, int, str or Fraction; never a float), for one rounding.
+
+    >>> exact(Decimal("0.8776")), exact(Fraction(2, 3)), exact(7)
+    (Fraction(1097, 1250), Fraction(2, 3), Fraction(7, 1))
+    """
+    if isinstance(value, float):
+        raise TypeError("floats are not accepted near figures people read")
+    return value if isinstance(value, Fraction) else Fraction(Decimal(value))
+
+
 def babel_locale(language: str | None = None) -> str:
     """The Babel locale of a Django language code: zh-hans → zh_Hans_CN, en → en.
 
@@ -57,12 +69,11 @@ def number_text(value, places: int | None = None, language: str | None = None) -
     """
     if value is None or value == "":
         return NA
-    value = Decimal(value)
     if places is not None:
-        value = round_half_up(value, places)
+        value = round_half_up(exact(value), places)
         pattern = "#,##0" + ("." + "0" * places if places else "")
         return format_decimal(value, format=pattern, locale=babel_locale(language))
-    return format_decimal(value.normalize(), locale=babel_locale(language), decimal_quantization=False)
+    return format_decimal(Decimal(value).normalize(), locale=babel_locale(language), decimal_quantization=False)
 
 
 def money_display(value, currency: str | None = None, language: str | None = None) -> str:
@@ -75,7 +86,7 @@ def money_display(value, currency: str | None = None, language: str | None = Non
     """
     if value is None or value == "":
         return "—"
-    return format_currency(round_money(Decimal(value)), currency or settings.CURRENCY, locale=babel_locale(language))
+    return format_currency(round_money(exact(value)), currency or settings.CURRENCY, locale=babel_locale(language))
 
 
 def percent_text(rate, places: int = 2, language: str | None = None) -> str:
@@ -88,7 +99,7 @@ def percent_text(rate, places: int = 2, language: str | None = None) -> str:
     """
     if rate is None or rate == "":
         return NA
-    pct = round_half_up(Decimal(rate) * 100, places).normalize()
+    pct = round_half_up(exact(rate) * 100, places).normalize()
     return format_percent(
         pct / 100, format="#,##0.##########%", locale=babel_locale(language), decimal_quantization=False
     )
@@ -104,7 +115,7 @@ def multiplier_display(value, language: str | None = None) -> str:
     """
     if value is None or value == "":
         return "—"
-    shown = round_half_up(Decimal(value), 4).normalize()
+    shown = round_half_up(exact(value), 4).normalize()
     return "×" + format_decimal(shown, locale=babel_locale(language), decimal_quantization=False)
 
 
@@ -116,7 +127,7 @@ def seconds_display(value, language: str | None = None) -> str:
     """
     if value is None or value == "":
         return NA
-    total = int(round_half_up(Decimal(value), 0))
+    total = int(round_half_up(exact(value), 0))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
@@ -147,7 +158,7 @@ def value_display(value, unit: str, language: str | None = None) -> str:
         return seconds_display(value, language)
     if unit == "count":
         return number_text(value, 0, language)
-    return number_text(round_half_up(Decimal(value), 4), language=language)
+    return number_text(round_half_up(exact(value), 4).normalize(), language=language)
 
 
 def score_display(value, language: str | None = None) -> str:
@@ -168,6 +179,28 @@ def money_text(value) -> str:
     return "" if value is None else format(round_money(Decimal(value)), "f")
 
 
+def fixed_text(value, places: int) -> str:
+    """A figure with exactly ``places`` decimals, rounded half-up once (by ``money``); empty for none.
+
+    Give it the exact value (a Fraction) or a figure stored at ``places`` already: rounding a
+    figure stored at more places is the double rounding the contract forbids.
+
+    >>> from fractions import Fraction
+    >>> fixed_text(Decimal("21.07"), 2), fixed_text(Fraction(1, 8), 2), fixed_text(None, 4)
+    ('21.07', '0.13', '')
+    """
+    return "" if value in (None, "") else format(round_half_up(value, places), "f")
+
+
+def megabytes_text(size_bytes) -> str:
+    """A size in megabytes (MiB) to two places, half-up once, without trailing zeros: 0.08, 1.5, 100.
+
+    >>> megabytes_text(80_000), megabytes_text(1_572_864), megabytes_text(100 * 1024 * 1024)
+    ('0.08', '1.5', '100')
+    """
+    return decimal_text(round_half_up(Fraction(int(size_bytes), 1024 * 1024), 2))
+
+
 def normalized(value: Decimal | None) -> Decimal | None:
     """A stored value without trailing zeros, still a number (XLSX keeps it numeric).
 
@@ -177,7 +210,7 @@ def normalized(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    return Decimal(int(value)) if value == value.to_integral() else value  # 5E+1 → 50: exact, no rounding
 
 
 def decimal_text(value) -> str:

@@ -1,41 +1,25 @@
-"""Who may open a page: the checks every view makes before it reads anything.
+"""The login's own staff record, for the pages about oneself, and the site's menu.
 
-``PAGES`` names each page's check once; the views call ``require_page`` and the site's menu
-(``nav``) asks ``may_open`` the same question, so a menu never offers a page that answers 403.
+Who may open a page is ``common.authority.door``; the menu (``nav``) asks the same matrix the
+views' doors ask (``can``), so a menu never offers a page that answers 403.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from performance.common.authority import can
+
 from .models import Staff
-from .selectors import in_groups
 
-PAGES = {
-    "team": ("Manager", "HR"),
-    "hr": ("HR",),
-    "qa": ("QA",),
-    "qa_dashboard": ("QA", "HR"),
-    "budget": ("Finance",),
+MENU = {  # menu entry → the action its page's door checks
+    "mine": "performance.view_own_results",
+    "pay": "commission.view_own_statements",
+    "team": "performance.view_team_page",
+    "qa": "performance.inspect",
+    "qa_dashboard": "performance.view_qa_dashboard",
+    "hr": "performance.view_hr_dashboard",
 }
-
-
-def may_open(user, page: str) -> bool:
-    """The check ``page``'s view makes, for the menu and the landing page."""
-    return user.is_authenticated and in_groups(user, *PAGES[page])
-
-
-def require_page(request, page: str) -> None:
-    """403 unless the login may open ``page``."""
-    if not may_open(request.user, page):
-        raise PermissionDenied
-
-
-def require_groups(request, *groups) -> None:
-    """403 unless the login is a superuser or in one of ``groups``."""
-    if not in_groups(request.user, *groups):
-        raise PermissionDenied
 
 
 def nav(request) -> dict:
@@ -46,11 +30,7 @@ def nav(request) -> dict:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return {}
-        return {
-            "mine": getattr(user, "staff", None) is not None,
-            **{page: may_open(user, page) for page in PAGES},
-            "admin": user.is_staff,
-        }
+        return {**{entry: can(user, perm) for entry, perm in MENU.items()}, "admin": user.is_staff}
 
     return {"nav": SimpleLazyObject(entries)}
 
