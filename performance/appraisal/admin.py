@@ -258,7 +258,8 @@ class AppraisalCycleAdmin(HistoryAdmin):
         ids = [int(x) for x in raw.split(",") if x.strip().isdigit()]
         cycles = list(AppraisalCycle.objects.filter(pk__in=ids).order_by("start"))
         if not cycles:
-            raise Http404
+            self.message_user(request, _("Choose the cycles to close in the list first."), messages.WARNING)
+            return redirect("admin:performance_appraisalcycle_changelist")
         if not all(self.allows(request, "close", c) for c in cycles):
             raise PermissionDenied
         back = (
