@@ -89,7 +89,7 @@ def money_display(value, currency: str | None = None, language: str | None = Non
     return format_currency(round_money(exact(value)), currency or settings.CURRENCY, locale=babel_locale(language))
 
 
-def percent_text(rate, places: int = 2, language: str | None = None) -> str:
+def percent_text(rate, places: int | None = 2, language: str | None = None) -> str:
     """A rate (a fraction, 0.8776) as a percentage rounded half-up to ``places``, no trailing zeros.
 
     >>> percent_text(Decimal("0.8776"), language="en"), percent_text(Decimal("0.5"), language="zh-hans")
@@ -99,7 +99,10 @@ def percent_text(rate, places: int = 2, language: str | None = None) -> str:
     """
     if rate is None or rate == "":
         return NA
-    pct = round_half_up(exact(rate) * 100, places).normalize()
+    if places is None:  # a stored figure in full: exact, nothing rounded
+        pct = (Decimal(rate) * 100).normalize()
+    else:
+        pct = round_half_up(exact(rate) * 100, places).normalize()
     return format_percent(
         pct / 100, format="#,##0.##########%", locale=babel_locale(language), decimal_quantization=False
     )
@@ -145,20 +148,23 @@ def value_display(value, unit: str, language: str | None = None) -> str:
 
     >>> value_display(Decimal("0.8776"), "rate"), value_display(Decimal("1200"), "count", "en")
     ('87.76%', '1,200')
-    >>> value_display(Decimal("1234.5"), "money", "en"), value_display(Decimal("4.25"), "number", "en")
-    ('CN¥1,234.50', '4.25')
+    >>> value_display(Decimal("1234.5"), "money", "en"), value_display(Decimal("210.749620852"), "number", "en")
+    ('CN¥1,234.50', '210.749620852')
+    >>> value_display(Decimal("0.8469387755"), "rate", "en")
+    '84.69387755%'
+
     """
     if value is None or value == "":
         return NA
     if unit == "rate":
-        return percent_text(value, 2, language)
+        return percent_text(value, None, language)
     if unit == "money":
         return money_display(value, language=language)
     if unit == "seconds":
         return seconds_display(value, language)
     if unit == "count":
         return number_text(value, 0, language)
-    return number_text(round_half_up(exact(value), 4).normalize(), language=language)
+    return number_text(value, language=language)  # a stored raw value in full, as redone by hand
 
 
 def score_display(value, language: str | None = None) -> str:
