@@ -156,14 +156,16 @@ def value_display(value, unit: str, language: str | None = None) -> str:
     """
     if value is None or value == "":
         return NA
-    if unit == "rate":
-        return percent_text(value, None, language)
+    if unit == "rate":  # a stored figure in full; an exact ratio rounded once to 2 places
+        return percent_text(value, None if isinstance(value, Decimal) else 2, language)
     if unit == "money":
         return money_display(value, language=language)
     if unit == "seconds":
         return seconds_display(value, language)
     if unit == "count":
         return number_text(value, 0, language)
+    if isinstance(value, Fraction):
+        return number_text(value, 4, language)  # an exact ratio, rounded once
     return number_text(value, language=language)  # a stored raw value in full, as redone by hand
 
 
