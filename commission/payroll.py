@@ -4,10 +4,9 @@
 export button all write this table, with the same columns and the same totals row.
 """
 
-import tempfile
 from decimal import Decimal
 
-from performance.common.exporting import write_table
+from performance.common.exporting import table_bytes, write_table
 from performance.common.formatting import money_text, multiplier_text
 
 PAYOUT_COLUMNS = [
@@ -68,6 +67,5 @@ def write_payouts(path, payouts, fmt: str) -> int:
 
 def payouts_file(payouts, fmt: str) -> bytes:
     """The payout table as the bytes of a CSV or XLSX file."""
-    with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-        write_payouts(tmp.name, payouts, fmt)
-        return tmp.read()
+    header, rows, totals = payout_table(payouts)
+    return table_bytes(header, rows, fmt, totals=totals if fmt == "xlsx" else None)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.FailureMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,11 +138,24 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# A command's failure is one line on the terminal; its traceback goes to this file (empty: stderr).
+COMMAND_LOG_FILE = os.environ.get("COMMAND_LOG_FILE", str(BASE_DIR / "var" / "log" / "commands.log"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "commands": {
+            "class": "config.logs.FileHandlerMakingDirs",
+            "filename": COMMAND_LOG_FILE,
+            "delay": True,
+            "formatter": "plain",
+        }
+        if COMMAND_LOG_FILE
+        else {"class": "logging.NullHandler"},
+    },
+    "loggers": {"performance.commands": {"handlers": ["commands"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

@@ -1,5 +1,3 @@
-import tempfile
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
-from performance.common.exporting import write_table
+from performance.common.exporting import table_bytes
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
@@ -212,10 +210,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
         cycle = AppraisalCycle.objects.get(pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
         header, rows = results_table(cycle=cycle)
-        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-            write_table(tmp.name, header, rows, fmt)
-            with open(tmp.name, "rb") as fh:
-                body = fh.read()
+        body = table_bytes(header, rows, fmt)
         ctype = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             if fmt == "xlsx"

@@ -2,6 +2,9 @@
 
 import csv
 import datetime
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -18,8 +21,43 @@ def choose_format(path, fmt: str | None) -> str:
     return fmt
 
 
+@contextmanager
+def whole_file(path):
+    """The path to write a file to, so that ``path`` holds the whole file or nothing.
+
+    Rows are written to a temporary file beside ``path`` and moved into place only when every
+    row was written: a lost database or a full disk half-way leaves no half-written export.
+    A device or pipe (``/dev/stdout``) is written directly.
+    """
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        yield target
+        return
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_table(path, header: list[str], rows, fmt: str = "csv", totals: list | None = None) -> int:
-    """Write header + rows; returns the number of data rows. ``totals`` adds a last XLSX row."""
+    """Write header + rows, all or nothing; returns the number of data rows. ``totals`` adds a last XLSX row."""
+    with whole_file(path) as part:
+        return _write(part, header, rows, fmt, totals)
+
+
+def table_bytes(header: list[str], rows, fmt: str = "csv", totals: list | None = None) -> bytes:
+    """The file ``write_table`` writes, as bytes (for a download)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"table.{fmt}"
+        write_table(path, header, rows, fmt, totals)
+        return path.read_bytes()
+
+
+def _write(path, header, rows, fmt, totals) -> int:
     count = 0
     if fmt == "xlsx":
         wb = Workbook(write_only=True)

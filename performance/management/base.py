@@ -1,10 +1,15 @@
 import datetime
+import logging
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
+from performance.common.failures import explain
 from performance.ingest.schema import ImportFailed
+
+log = logging.getLogger("performance.commands")
 
 
 def iso_date(value: str) -> datetime.date:
@@ -27,3 +32,24 @@ def clear_errors():
         raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
     except ValidationError as exc:
         raise CommandError("\n".join(exc.messages)) from None
+
+
+class ProductCommand(BaseCommand):
+    """Every command of the product: a lost database, broker, disk or file is one clear line.
+
+    The line says what failed and what to do; the traceback goes to the log (the file named by
+    the COMMAND_LOG_FILE setting), and ``--traceback`` shows it on the terminal, as in Django.
+    """
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except CommandError:
+            raise
+        except Exception as exc:
+            line = explain(exc)
+            if line is None or options.get("traceback"):
+                raise
+            log.error("%s failed: %s", type(self).__module__.rsplit(".", 1)[-1], line, exc_info=exc)
+            where = settings.COMMAND_LOG_FILE
+            raise CommandError(f"{line}." + (f" (details in {where})" if where else "")) from None

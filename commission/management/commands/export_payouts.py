@@ -1,15 +1,15 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from commission.payroll import payouts_file, write_payouts
 from commission.selectors import approved_for_payroll, payout_list
 from commission.workflow import assert_finance, payroll_export_record
 from performance.common.exporting import choose_format
-from performance.management.base import clear_errors
+from performance.management.base import ProductCommand, clear_errors
 from performance.models import AppraisalCycle
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "One row per payout of the cycle, changing nothing. With --for-payroll: only approved payouts, "
         "which are then marked exported and recorded in a batch with the file's checksum."

@@ -1,13 +1,13 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from performance.appraisal.models import AppraisalCycle, CycleState
 from performance.appraisal.services import cycle_close
-from performance.management.base import clear_errors
+from performance.management.base import ProductCommand, clear_errors
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Hand the cycle's close to Celery (metrics, scores, grades, payouts); closing again recomputes."
 
     def add_arguments(self, parser):
