@@ -163,6 +163,9 @@ LOGGING = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# No task's result is read: the close's steps report through the database (CloseChunk), so a
+# task never waits on the result backend (nor retries it when the broker is down).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -174,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
     "cycles-open-and-close": {
         "task": "performance.appraisal.scheduling.cycles_tick_task",
         "schedule": 15 * 60,
+    },
+    "close-watchdog": {
+        "task": "performance.appraisal.tasks.close_watchdog_task",
+        "schedule": int(os.environ.get("CLOSE_WATCHDOG_SECONDS", "60")),
     },
     "complaints-mark-breaches": {
         "task": "performance.sla.tasks.complaints_mark_breaches_task",
@@ -194,6 +201,13 @@ APPRAISAL = {
     "AUTO_OPEN_FREQUENCY": os.environ.get("AUTO_OPEN_FREQUENCY", ""),
     "IMPROVEMENT_PLAN_AFTER": 2,
     "CHUNK_PAUSE_SECONDS": float(os.environ.get("CLOSE_CHUNK_PAUSE_SECONDS", "0")),
+    # The close's watchdog (docs/deployment.md): a chunk silent for longer than its bound is sent again.
+    "CLOSE_WATCHDOG_SECONDS": int(os.environ.get("CLOSE_WATCHDOG_SECONDS", "60")),
+    "CLOSE_STALL_MIN_SECONDS": int(os.environ.get("CLOSE_STALL_MIN_SECONDS", "120")),
+    "CLOSE_STALL_FACTOR": int(os.environ.get("CLOSE_STALL_FACTOR", "5")),
+    "CLOSE_SECONDS_PER_MEMBER": float(os.environ.get("CLOSE_SECONDS_PER_MEMBER", "0.01")),
+    "CLOSE_MAX_RESENDS": int(os.environ.get("CLOSE_MAX_RESENDS", "3")),
+    "CLOSE_MAX_DELIVERIES": int(os.environ.get("CLOSE_MAX_DELIVERIES", "3")),
 }
 QA = {
     "SAMPLE_RATE": os.environ.get("QA_SAMPLE_RATE", "0.05"),
