@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
 from performance.management.base import ProductCommand, iso_date
@@ -54,5 +55,5 @@ class Command(ProductCommand):
             .select_related("staff", "handler")
             .iterator(chunk_size=2000)
         )
-        n = write_table(output, header, rows, choose_format(output, format))
+        n = write_table(output, header, rows, choose_format(output, format), sheet=_("Complaints"))
         self.stdout.write(f"wrote {n} complaints to {output}")
