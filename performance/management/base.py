@@ -3,7 +3,8 @@ import logging
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from performance.common.failures import explain
@@ -32,6 +33,18 @@ def clear_errors():
         raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
     except ValidationError as exc:
         raise CommandError("\n".join(exc.messages)) from None
+    except PermissionDenied as exc:
+        raise CommandError(f"refused: {exc}") from None
+
+
+def acting_login(username: str):
+    """The login a workflow command acts as (``--user``): it must exist and be active."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"no login named {username}")
+    if not user.is_active:
+        raise CommandError(f"the login {username} is not active")
+    return user
 
 
 class ProductCommand(BaseCommand):

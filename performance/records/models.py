@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from performance.common.money import MONEY_FIELD
 from performance.org.models import Staff
@@ -30,7 +31,15 @@ class Ticket(models.Model):
     customer_id = models.CharField(_("customer"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
-    avg_response_seconds = models.PositiveIntegerField(_("average response (s)"), null=True, blank=True)
+    # Helpdesk exports give averages with decimals (180.5): kept exact, to the microsecond.
+    avg_response_seconds = models.DecimalField(
+        _("average response (s)"),
+        max_digits=16,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     reopened = models.BooleanField(_("reopened"), default=False)
     rating = models.PositiveSmallIntegerField(
@@ -48,7 +57,11 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="ticket_rating_1_5",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(avg_response_seconds__isnull=True) | Q(avg_response_seconds__gte=0),
+                name="ticket_avg_response_not_negative",
+            ),
         ]
 
     def __str__(self):
@@ -75,6 +88,7 @@ class Order(models.Model):
     term_end = models.DateField(_("service term ends"), null=True, blank=True)
     refunded_amount = models.DecimalField(_("refunded amount"), default=0, **MONEY_FIELD)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("order")

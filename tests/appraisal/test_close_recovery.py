@@ -204,6 +204,6 @@ def test_close_cycle_without_a_broker_says_so_in_one_line_and_the_chunks_wait(ag
 
 def test_close_cycle_refuses_an_unknown_login_and_changes_nothing(agent_template):
     cycle = cycle_create(name="who", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
-    with pytest.raises(CommandError, match="no active login ghost"):
+    with pytest.raises(CommandError, match="no login named ghost"):
         call_command("close_cycle", "who", "--user", "ghost")
     assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.OPEN

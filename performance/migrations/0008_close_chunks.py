@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0004_indicator_rule_from_registry'),
+        ('performance', '0007_history_and_import_batches'),
     ]
 
     operations = [
