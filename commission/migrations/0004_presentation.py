@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('commission', '0003_history_and_payroll_files'),
-        ('performance', '0008_presentation'),
+        ('performance', '0009_presentation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

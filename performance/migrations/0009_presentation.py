@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0007_history_and_import_batches'),
+        ('performance', '0008_close_chunks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
