@@ -134,9 +134,12 @@ TICKET_RATES = (
 
 @family("tickets_handled", *TICKET_RATES)
 def ticket_metrics(staff_ids, start, end, now):
-    # An uncorrelated IN (hashed once per worker), not a correlated EXISTS: the EXISTS kept
-    # PostgreSQL from scanning the window in parallel (measured: 1.0 s against 0.5 s).
-    named_by_paid_order = Order.objects.filter(paid_at__lt=end, ticket__isnull=False).values("ticket_id")
+    # Everything read here is in the ``ticket_member_window`` index (member, date, then the
+    # columns below): a chunk reads only its own members' index entries of the window.
+    # Conversion asks, per inquiry ticket only, whether a paid order names it
+    # (``order_ticket_paid``): a chunk reads the orders of its own tickets, not every order
+    # that names a ticket (which each chunk would read again).
+    named_by_paid_order = Exists(Order.objects.filter(ticket_id=OuterRef("id"), paid_at__lt=end))
     rows = (
         Ticket.objects.filter(staff_id__in=staff_ids, created_at__gte=start, created_at__lt=end)
         .values("staff_id")
@@ -151,7 +154,7 @@ def ticket_metrics(staff_ids, start, end, now):
             fcr=Count("id", filter=Q(resolved_at__isnull=False, reopened=False)),
             handle=Sum(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())),
             inquiries=Count("id", filter=Q(kind=TicketKind.INQUIRY)),
-            converted=Count("id", filter=Q(kind=TicketKind.INQUIRY, id__in=named_by_paid_order)),
+            converted=Count("id", filter=Q(kind=TicketKind.INQUIRY) & Q(named_by_paid_order)),
         )
         .order_by()
     )

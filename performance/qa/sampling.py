@@ -1,13 +1,12 @@
 """Reproducible QA sampling: about 5% of each agent's tickets, the small ones pooled."""
 
 import datetime
-import hashlib
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Func, IntegerField, Q, Value, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,38 +15,10 @@ from performance.common.bulk import copy_insert
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
+from performance.records.keys import QaHash, key_seed, qa_hash
 from performance.records.models import Ticket
 
 from .models import Inspection, InspectionStatus, Scorecard
-
-
-def qa_hash(seed_prefix: str, external_id: str) -> int:
-    """A ticket's sampling key: the first 60 bits of md5(seed + ":" + external id).
-
-    The same number PostgreSQL computes in ``QaHash``; SQLite, which has no md5, calls this.
-    ``seed_prefix`` is the seed followed by ":".
-    """
-    return int(hashlib.md5(f"{seed_prefix}{external_id}".encode()).hexdigest()[:15], 16)
-
-
-class QaHash(Func):
-    """A reproducible pseudo-random key per ticket: md5 of seed and external id, as an integer."""
-
-    output_field = IntegerField()
-
-    def __init__(self, seed: str):
-        super().__init__(Value(f"{seed}:"), F("external_id"))
-
-    def as_sql(self, compiler, conn, **extra):
-        seed_sql, seed_params = compiler.compile(self.source_expressions[0])
-        ext_sql, ext_params = compiler.compile(self.source_expressions[1])
-        if conn.vendor == "postgresql":
-            sql = f"('x' || substr(md5({seed_sql} || {ext_sql}), 1, 15))::bit(60)::bigint"
-        else:
-            conn.ensure_connection()  # cheap, so on every compile
-            conn.connection.create_function("qa_hash", 2, qa_hash, deterministic=True)
-            sql = f"qa_hash({seed_sql}, {ext_sql})"
-        return sql, (*seed_params, *ext_params)
 
 
 def sample_size(n: int, rate: Fraction) -> int:
@@ -61,7 +32,9 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
     Each agent gets round(n × rate) of their tickets, at least one; agents whose share
     rounds to zero are pooled and sampled together at the same rate (at least one ticket),
     taking one ticket per pooled agent in hash order so the pool's picks spread over agents.
-    Which tickets: the lowest md5(seed, external_id), so a draw is reproducible.
+    Which tickets: the lowest md5(seed, external_id), so a draw is reproducible. For the
+    configured seed every ticket stores that number (``Ticket.qa_key``) and the draw reads it
+    with the window's index entries instead of hashing each ticket; the same tickets either way.
     """
     conf = settings.QA
     rate = frac(rate if rate is not None else conf["SAMPLE_RATE"])
@@ -74,13 +47,17 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
         tickets = tickets.filter(channel__in=conf["CHANNELS"])
     if conf.get("KINDS"):
         tickets = tickets.filter(kind__in=conf["KINDS"])
-    counts = dict(tickets.values("staff_id").annotate(n=Count("id")).order_by().values_list("staff_id", "n"))
+    per_agent = tickets.values("staff_id").annotate(n=Count("id"), unkeyed=Count("id", filter=Q(qa_key__isnull=True)))
+    counts, unkeyed = {}, 0
+    for sid, n, missing in per_agent.order_by().values_list("staff_id", "n", "unkeyed"):
+        counts[sid] = n
+        unkeyed += missing
+    key = F("qa_key") if not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
     pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
     own = {sid for sid in counts if sid not in pooled}
 
     ranked = tickets.annotate(
-        h=QaHash(seed),
-        rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[QaHash(seed).asc(), F("id").asc()]),
+        h=key, rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[key.asc(), F("id").asc()])
     )
     chosen = []
     if own:
@@ -100,6 +77,15 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
         extra |= Q(reopened=True)
     always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
     return _create_inspections(chosen, pool_picks, always, start, end, seed)
+
+
+def _stored_keys_fit(tickets, seed: str) -> bool:
+    """Whether the window's stored keys are this seed's: the configured seed, and a ticket's key
+    still agrees with it (QA_SEED changed since they were written: hash on the fly instead)."""
+    if seed != key_seed():
+        return False
+    probe = tickets.values_list("external_id", "qa_key").first()
+    return probe is None or probe[1] == qa_hash(f"{seed}:", probe[0])
 
 
 def _qa_inspectors() -> list[int]:

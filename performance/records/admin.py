@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from performance.common.admin import BigTableAdmin, ImportDoor
 
+from .keys import sample_key
 from .models import Order, Ticket
 
 
@@ -24,6 +25,10 @@ class TicketAdmin(ImportDoor, BigTableAdmin):
     list_select_related = ["staff"]
     raw_id_fields = ["staff"]
     ordering = ["-created_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.qa_key = sample_key(obj.external_id)  # the stored QA sampling key follows the external id
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Order)

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 
 from performance.org.selectors import employee_ids
+from performance.records.keys import sample_key_sql
 from performance.records.models import Channel, Ticket, TicketKind
 
 from ..locks import LockedWindows
@@ -76,5 +77,5 @@ def import_tickets(header, rows) -> Imported:
         stage.duplicates("external_id", errors, "external_id")
         errors.raise_if_any()
         locked.check_existing(stage, Ticket._meta.db_table, "created_at", errors)
-        created = stage.upsert("external_id")
+        created = stage.upsert("external_id", {"qa_key": sample_key_sql("s.external_id")})
         return Imported(rows=stage.count, created=created)
