@@ -3,6 +3,7 @@
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from . import bulk
 from .kinds import KINDS, Imported
 from .readers import read_table
 from .schema import ImportFailed, RowError
@@ -19,7 +20,11 @@ def import_file(*, kind: str, path, dry_run: bool = False) -> Imported:
     spec = KINDS[kind]
     header, rows = read_table(path)
     with transaction.atomic():
-        result = spec.run(header, rows)
+        result = None
+        if spec.bulk is not None and bulk.applicable(path):
+            result = bulk.attempt(lambda: spec.bulk(header, path))
+        if result is None:
+            result = spec.run(header, rows)
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run and spec.table and result.rows >= ANALYZE_AFTER and connection.vendor == "postgresql":
