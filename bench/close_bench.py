@@ -127,7 +127,7 @@ def rows_read(cycle, size: int) -> dict:
     returned and removed by filters at each scan node of the two tables, times its loops,
     and the pages those nodes touched.
     """
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     from performance.appraisal.close import cycle_chunks
@@ -137,15 +137,18 @@ def rows_read(cycle, size: int) -> dict:
     acc = {"rows": 0, "pages": 0, "chunks": 0}
     for start in range(0, len(members), size):
         ids = members[start : start + size]
-        with CaptureQueriesContext(connection) as ctx:
-            compute_metrics(ids, cycle.start, cycle.end)
         acc["chunks"] += 1
-        for query in ctx.captured_queries:
-            with connection.cursor() as cur:
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query["sql"])
-                plan = cur.fetchone()[0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            _scan_rows(plan[0]["Plan"], acc)
+        with transaction.atomic():  # as a chunk runs: its settings hold for the EXPLAINs too
+            with CaptureQueriesContext(connection) as ctx:
+                compute_metrics(ids, cycle.start, cycle.end)
+            for query in ctx.captured_queries:
+                if not query["sql"].startswith("SELECT"):
+                    continue
+                with connection.cursor() as cur:
+                    cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query["sql"])
+                    plan = cur.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                _scan_rows(plan[0]["Plan"], acc)
     return acc
 
 

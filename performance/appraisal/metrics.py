@@ -13,6 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -278,13 +279,27 @@ COMPUTED_METRICS = tuple(code for produces, _ in FAMILIES for code in produces)
 
 
 def compute_metrics(staff_ids, start_date, end_date, now=None) -> dict[int, dict[str, MetricResult]]:
-    """Every computed metric for every given member: one query per family."""
+    """Every computed metric for every given member: one query per family.
+
+    The members' rows are read through the member indexes (``ticket_member_window``,
+    ``order_member_paid`` …), never a whole table: costing one query alone, PostgreSQL's
+    planner prefers scanning a small table or a short history whole, which every chunk of a
+    close would then do again (docs/performance.md, "how the close spreads"). ``SET LOCAL``
+    lasts until the end of the caller's transaction (a chunk's, or the scoring step's).
+    """
     start, end = window_bounds(start_date, end_date)
     now = now or timezone.now()
     result = {sid: {} for sid in staff_ids}
-    for _produces, fn in FAMILIES:
-        rows, empty = fn(staff_ids, start, end, now)
-        for sid in staff_ids:
-            result[sid].update(empty)
-            result[sid].update(rows.get(sid, {}))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL enable_seqscan = off")
+                # and no hashed subplan of every order naming a ticket, or of every renewal,
+                # each chunk again: too small a hash memory, and they probe per row instead
+                cur.execute("SET LOCAL work_mem = '1MB'")
+        for _produces, fn in FAMILIES:
+            rows, empty = fn(staff_ids, start, end, now)
+            for sid in staff_ids:
+                result[sid].update(empty)
+                result[sid].update(rows.get(sid, {}))
     return result

@@ -32,6 +32,10 @@ WHITESPACE = (
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 COPY_CHUNK = 1 << 20
+# bytes (UTF-8) of a quote, of every white space but space and line ends, and of most other
+# punctuation of U+2000–U+206F: a file holding none has only spaces to strip around cells
+UNPLAIN = [b'"', b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f", b"\xc2\x85", b"\xc2\xa0"]
+UNPLAIN += [b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80\x80"]
 
 
 def applicable(path) -> bool:
@@ -65,15 +69,31 @@ def fixed_offset_from(zone_name: str) -> datetime.date | None:
 
 
 class Cells:
-    """SQL over one file's text columns: a cell's stripped text, whether it is acceptable, its value."""
+    """SQL over one file's cells, each stripped once per row (``rows``): acceptable? its value?"""
 
-    def __init__(self, index: dict[str, int]):
+    def __init__(self, index: dict[str, int], schema, raw: "RawFile"):
         self.index = index
         self.since = fixed_offset_from(settings.TIME_ZONE)
+        self.kinds = {c.name: c.parse.sql.kind for c in schema.columns if c.name in index}
+        self.raw_file = raw
+
+    def rows(self) -> str:
+        """The raw table as ``s``: every used cell stripped as ``str.strip`` would, computed once."""
+        # Only spaces when the file holds no other white space nor quotes (so no line break
+        # inside a cell): btrim's default, far cheaper than the whole Unicode set.
+        chars = "" if self.raw_file.plain else f", {literal(WHITESPACE)}"
+        cells = []
+        for name, i in self.index.items():
+            trimmed = f"btrim(c{i}{chars})"
+            if self.kinds.get(name) == "datetime":
+                trimmed = f"replace({trimmed}, 'T', ' ')"  # the one separator PostgreSQL prints
+            cells.append(f"{trimmed} AS c{i}")
+        # OFFSET 0 keeps the subquery as it is, so each cell is stripped once, not per use
+        return f"(SELECT _row, {', '.join(cells)} FROM {self.raw_file.table} OFFSET 0) s"
 
     def raw(self, name: str) -> str | None:
         i = self.index.get(name)
-        return None if i is None else f"btrim(s.c{i}, {literal(WHITESPACE)})"
+        return None if i is None else f"s.c{i}"
 
     def check(self, column) -> str:
         """SQL true when the cell of ``column`` is one this path accepts."""
@@ -96,11 +116,10 @@ class Cells:
         elif sql.kind == "datetime":
             if self.since is None:
                 return "false"
-            # YYYY-MM-DD HH:MM:SS (or T) only, printed back the same by PostgreSQL: no leap
-            # seconds, signs or spaces that its parser would forgive and Python would not
-            t = f"replace({v}, 'T', ' ')"
-            ok = f"length({v}) = 19 AND {t}::timestamp::text = {t} AND {t} >= {literal(self.since.isoformat())}"
-            ok += f" AND {t} < '2100'"
+            # YYYY-MM-DD HH:MM:SS (T already made a space) printed back the same by PostgreSQL:
+            # no leap second, sign or space that its parser would forgive and Python would not
+            ok = f"length({v}) = 19 AND {v}::timestamp::text = {v}"
+            ok += f" AND {v} >= {literal(self.since.isoformat())} AND {v} < '2100'"
         else:
             return "false"
         if column.required:
@@ -125,15 +144,10 @@ class Cells:
         elif sql.kind == "int":
             typed = f"{v}::int"
         else:  # datetime, naive: in TIME_ZONE
-            typed = f"(replace({v}, 'T', ' ')::timestamp AT TIME ZONE {literal(settings.TIME_ZONE)})"
+            typed = f"({v}::timestamp AT TIME ZONE {literal(settings.TIME_ZONE)})"
         if column.required:
             return typed
         return f"CASE WHEN {v} = '' THEN {default} ELSE {typed} END"
-
-    def comparable(self, column) -> str | None:
-        """Text that orders like the datetime cell's value (same zone, canonical form), or None."""
-        v = self.raw(column.name)
-        return None if v is None else f"replace({v}, 'T', ' ')"
 
 
 @dataclass
@@ -142,6 +156,7 @@ class RawFile:
 
     table: str
     rows: int
+    plain: bool  # no white space but spaces and line ends, no quotes: cells need only spaces stripped
 
 
 def copy_file(path, header_len: int) -> RawFile:
@@ -172,12 +187,18 @@ def copy_file(path, header_len: int) -> RawFile:
             f"COPY {table} ({names}) FROM STDIN "
             f"(FORMAT csv, HEADER true, ENCODING {literal(encoding)}, FORCE_NOT_NULL ({names}))"
         )
+        plain, tail = encoding == "UTF8", b""
         with path.open("rb") as fh, cur.cursor.copy(sql) as copy:
             fh.seek(skip)
             while chunk := fh.read(COPY_CHUNK):
                 copy.write(chunk)
+                if plain:
+                    seen = tail + chunk
+                    plain = not any(mark in seen for mark in UNPLAIN)
+                    tail = chunk[-2:]
         rows = cur.rowcount
-    return RawFile(table=table, rows=rows)
+        cur.execute(f"ANALYZE {table}")
+    return RawFile(table=table, rows=rows, plain=plain)
 
 
 def attempt(fn):
@@ -193,10 +214,10 @@ def attempt(fn):
         return None
 
 
-def upsert(raw: RawFile, model, key: str, values: dict[str, str], joins: str = "", keep: tuple = ()) -> int:
+def upsert(raw: RawFile, rows: str, model, key: str, values: dict[str, str], joins: str = "", keep: tuple = ()) -> int:
     """One ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE`` of every row; returns how many were new.
 
-    ``values``: column → SQL over the raw table ``s`` (and ``joins``). Known rows are updated
+    ``values``: column → SQL over ``rows`` (``Cells.rows``, as ``s``) and ``joins``. Known rows are updated
     only where something changed, and ``keep`` columns (derived from the key) never are. A key
     that appears twice in the file makes PostgreSQL refuse the statement (a row cannot be
     affected twice), which sends the file to the row-by-row path to report the duplicate.
@@ -207,7 +228,7 @@ def upsert(raw: RawFile, model, key: str, values: dict[str, str], joins: str = "
     changing = [n for n in names if n != key and n not in keep]
     sql = (
         f"WITH written AS (INSERT INTO {target} AS t ({', '.join(qn(n) for n in names)}) "
-        f"SELECT {', '.join(values[n] for n in names)} FROM {raw.table} s {joins} "
+        f"SELECT {', '.join(values[n] for n in names)} FROM {rows} {joins} "
         f"ON CONFLICT ({qn(key)}) DO UPDATE SET {', '.join(f'{qn(n)} = excluded.{qn(n)}' for n in changing)} "
         f"WHERE ({', '.join(f't.{qn(n)}' for n in changing)}) IS DISTINCT FROM "
         f"({', '.join(f'excluded.{qn(n)}' for n in changing)}) "
@@ -221,8 +242,8 @@ def upsert(raw: RawFile, model, key: str, values: dict[str, str], joins: str = "
     return created
 
 
-def count_rejected(raw: RawFile, checks: list[str], joins: str = "") -> int:
-    """How many rows fail any of ``checks`` (SQL over ``s`` and ``joins``); 0 means the file is accepted."""
+def count_rejected(rows: str, checks: list[str], joins: str = "") -> int:
+    """How many rows fail any of ``checks`` (SQL over ``rows`` as ``s``, and ``joins``); 0: all accepted."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {raw.table} s {joins} WHERE NOT coalesce({' AND '.join(checks)}, false)")
+        cur.execute(f"SELECT count(*) FROM {rows} {joins} WHERE NOT coalesce({' AND '.join(checks)}, false)")
         return cur.fetchone()[0]

@@ -27,7 +27,6 @@ SCHEMA = Schema(
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),
 )
-SCHEMA_BY_NAME = {column.name: column for column in SCHEMA.columns}
 FIELDS = [
     "external_id",
     "staff",
@@ -52,22 +51,22 @@ def bulk_tickets(header, path) -> Imported | None:
     if LockedWindows().windows:  # locked cycles: the row-by-row path applies the locks
         return None
     raw = bulk.copy_file(path, len(header))
-    cells = bulk.Cells(index)
+    cells = bulk.Cells(index, SCHEMA, raw)
+    rows = cells.rows()
     staff = f"LEFT JOIN {Staff._meta.db_table} m ON m.employee_no = {cells.raw('employee_no')}"
     checks = [cells.check(column) for column in SCHEMA.columns] + ["m.id IS NOT NULL"]
-    created_at = cells.comparable(SCHEMA_BY_NAME["created_at"])
-    for name in ("first_response_at", "resolved_at"):
-        later = cells.comparable(SCHEMA_BY_NAME[name])
+    for name in ("first_response_at", "resolved_at"):  # canonical, same zone: text orders as time
+        later = cells.raw(name)
         if later is not None:
-            checks.append(f"({later} = '' OR {later} >= {created_at})")
-    if bulk.count_rejected(raw, checks, staff):
+            checks.append(f"({later} = '' OR {later} >= {cells.raw('created_at')})")
+    if bulk.count_rejected(rows, checks, staff):
         return None
     values = {"staff_id": "m.id"}
     for column in SCHEMA.columns:
         if column.name != "employee_no":
             values[column.name] = cells.value(column)
     values["qa_key"] = sample_key_sql(cells.raw("external_id"))
-    created = bulk.upsert(raw, Ticket, "external_id", values, joins=staff, keep=("qa_key",))
+    created = bulk.upsert(raw, rows, Ticket, "external_id", values, joins=staff, keep=("qa_key",))
     return Imported(rows=raw.rows, created=created)
 
 
