@@ -290,7 +290,7 @@ def compute_metrics(staff_ids, start_date, end_date, now=None) -> dict[int, dict
     start, end = window_bounds(start_date, end_date)
     now = now or timezone.now()
     result = {sid: {} for sid in staff_ids}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL enable_seqscan = off")

@@ -26,7 +26,7 @@ def sample_size(n: int, rate: Fraction) -> int:
     return int((2 * n * rate.numerator + rate.denominator) // (2 * rate.denominator))
 
 
-def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None) -> dict:
+def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None, stored_keys: bool = True) -> dict:
     """Draw the sample of tickets created in [start, end). Running it again adds nothing.
 
     Each agent gets round(n × rate) of their tickets, at least one; agents whose share
@@ -34,7 +34,8 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
     taking one ticket per pooled agent in hash order so the pool's picks spread over agents.
     Which tickets: the lowest md5(seed, external_id), so a draw is reproducible. For the
     configured seed every ticket stores that number (``Ticket.qa_key``) and the draw reads it
-    with the window's index entries instead of hashing each ticket; the same tickets either way.
+    with the window's index entries instead of hashing each ticket; the same tickets either way
+    (``stored_keys=False`` hashes regardless: the benchmark and the tests compare the two).
     """
     conf = settings.QA
     rate = frac(rate if rate is not None else conf["SAMPLE_RATE"])
@@ -52,7 +53,7 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
     for sid, n, missing in per_agent.order_by().values_list("staff_id", "n", "unkeyed"):
         counts[sid] = n
         unkeyed += missing
-    key = F("qa_key") if not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
+    key = F("qa_key") if stored_keys and not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
     pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
     own = {sid for sid in counts if sid not in pooled}
 
