@@ -76,3 +76,7 @@ def main():
     line("qa_sample (stored keys) / floor (target ≤ 5)", first / floor, "×")
     line("qa_sample again / floor", second / floor, "×")
     line("hashing every ticket / floor", hashed / floor, "×")
+
+
+if __name__ == "__main__":
+    main()
