@@ -5,7 +5,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -48,36 +48,49 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None,
         tickets = tickets.filter(channel__in=conf["CHANNELS"])
     if conf.get("KINDS"):
         tickets = tickets.filter(kind__in=conf["KINDS"])
-    per_agent = tickets.values("staff_id").annotate(n=Count("id"), unkeyed=Count("id", filter=Q(qa_key__isnull=True)))
-    counts, unkeyed = {}, 0
-    for sid, n, missing in per_agent.order_by().values_list("staff_id", "n", "unkeyed"):
-        counts[sid] = n
-        unkeyed += missing
-    key = F("qa_key") if stored_keys and not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
-    pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
-    own = {sid for sid in counts if sid not in pooled}
-
-    ranked = tickets.annotate(
-        h=key, rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[key.asc(), F("id").asc()])
-    )
-    chosen = []
-    if own:
-        # per agent: the first max(1, round(n × rate)) tickets in hash order
-        max_k = max(sample_size(counts[sid], rate) for sid in own)
-        rows = ranked.filter(staff_id__in=own, rn__lte=max_k).values_list("id", "staff_id", "rn")
-        chosen += [(tid, sid) for tid, sid, rn in rows if rn <= max(1, sample_size(counts[sid], rate))]
-    pool_picks = []
-    if pooled:
-        k = max(1, sample_size(sum(counts[sid] for sid in pooled), rate))
-        firsts = ranked.filter(staff_id__in=pooled, rn=1).values_list("id", "staff_id", "h")
-        pool_picks = [(tid, sid) for tid, sid, _h in sorted(firsts, key=lambda r: (r[2], r[0]))[:k]]
-    extra = Q()
-    if conf.get("ALWAYS_INCLUDE_LOW_RATING"):
-        extra |= Q(rating__lte=conf["ALWAYS_INCLUDE_LOW_RATING"])
-    if conf.get("ALWAYS_INCLUDE_REOPENED"):
-        extra |= Q(reopened=True)
-    always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
-    return _create_inspections(chosen, pool_picks, always, start, end, seed)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The window's entries of the member index hold the keys in member order: each
+            # member's tickets are sorted on their own (an incremental sort in memory), where
+            # a scan of the table would sort the whole window on disk (docs/performance.md).
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL enable_seqscan = off")
+        per_agent = tickets.values("staff_id").annotate(
+            n=Count("id"), unkeyed=Count("id", filter=Q(qa_key__isnull=True))
+        )
+        counts, unkeyed = {}, 0
+        for sid, n, missing in per_agent.order_by().values_list("staff_id", "n", "unkeyed"):
+            counts[sid] = n
+            unkeyed += missing
+        key = F("qa_key") if stored_keys and not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
+        pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
+        own = {sid: max(1, sample_size(n, rate)) for sid, n in counts.items() if sid not in pooled}
+        ranked = tickets.annotate(
+            h=key, rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[key.asc(), F("id").asc()])
+        )
+        # one pass: per agent the first max(1, round(n × rate)) tickets in hash order, and each
+        # pooled agent's first ticket (the pool then takes the lowest keys among those)
+        chosen, firsts = [], []
+        if counts:
+            for tid, sid, rn, h in ranked.filter(rn__lte=max(own.values(), default=1)).values_list(
+                "id", "staff_id", "rn", "h"
+            ):
+                if sid in pooled:
+                    if rn == 1:
+                        firsts.append((tid, sid, h))
+                elif rn <= own[sid]:
+                    chosen.append((tid, sid))
+        pool_picks = []
+        if pooled:
+            k = max(1, sample_size(sum(counts[sid] for sid in pooled), rate))
+            pool_picks = [(tid, sid) for tid, sid, _h in sorted(firsts, key=lambda r: (r[2], r[0]))[:k]]
+        extra = Q()
+        if conf.get("ALWAYS_INCLUDE_LOW_RATING"):
+            extra |= Q(rating__lte=conf["ALWAYS_INCLUDE_LOW_RATING"])
+        if conf.get("ALWAYS_INCLUDE_REOPENED"):
+            extra |= Q(reopened=True)
+        always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
+        return _create_inspections(chosen, pool_picks, always, start, end, seed, tickets)
 
 
 def _stored_keys_fit(tickets, seed: str) -> bool:
@@ -96,12 +109,13 @@ def _qa_inspectors() -> list[int]:
 
 
 @transaction.atomic
-def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed) -> dict:
+def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed, tickets) -> dict:
     picks = {tid: (sid, False) for tid, sid in chosen}
     picks.update({tid: (sid, True) for tid, sid in pool_picks})
     for tid, sid in always:
         picks.setdefault(tid, (sid, False))
-    existing = set(Inspection.objects.filter(ticket_id__in=list(picks)).values_list("ticket_id", flat=True))
+    # the window's inspected tickets (a join), not an IN list of every pick
+    existing = set(Inspection.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
     new_ids = sorted(t for t in picks if t not in existing)
     scorecard = Scorecard.objects.filter(active=True).order_by("code", "-version").first()
     if scorecard is None:
