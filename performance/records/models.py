@@ -23,7 +23,9 @@ class TicketKind(models.TextChoices):
 
 
 class Ticket(models.Model):
-    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    # unique by ``ticket_external_id_unique``: a plain unique index, without the LIKE-pattern
+    # twin Django adds to a unique CharField (no query searches by prefix; an import paid for it)
+    external_id = models.CharField(_("external id"), max_length=64)
     # indexed by ``ticket_member_window``, which leads with it
     staff = models.ForeignKey(
         Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="tickets", db_index=False
@@ -66,10 +68,11 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"]),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="ticket_external_id_unique"),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="ticket_rating_1_5",
-            )
+            ),
         ]
 
     def __str__(self):
