@@ -5,14 +5,16 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
+from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
 
 from . import statements, workflow
-from .definitions import version_to_yaml
+from .definitions import number_errors, version_to_yaml
 from .models import (
     CommissionPlan,
     CycleBudget,
@@ -71,6 +73,15 @@ class PlanVersionForm(forms.ModelForm):
             "clawback_days",
             "cap",
         ]
+
+    def clean(self):
+        data = super().clean()
+        if not isinstance(data.get("modifiers") or {}, dict) or not isinstance(data.get("tiers") or [], list):
+            raise ValidationError(_("Modifiers are a mapping and tiers a list."))
+        errors = number_errors(modifiers=data.get("modifiers"), tiers=data.get("tiers"))
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class RatesWithinBounds(forms.BaseInlineFormSet):
@@ -131,6 +142,7 @@ class PayoutActionForm(admin.helpers.ActionForm):
 @admin.register(Payout)
 class PayoutAdmin(ExportMixin, HistoryAdmin):
     resource_classes = [PayoutResource]
+    export_formats = EXPORT_FORMATS  # the one table writer: formula-safe, typed numbers, totals row
     list_display = [
         "staff",
         "cycle",
@@ -187,6 +199,9 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
             gross=Sum("gross"), commission=Sum("commission"), clawback=Sum("clawback"), total=Sum("total")
         )
         response.context_data["totals"] = {k: round_money(v or 0) for k, v in sums.items()}
+        cycle_id = request.GET.get("cycle__id__exact", "")
+        if cycle_id.isdigit() and len(cycle_id) < 19:  # a bad filter value links nowhere instead of failing
+            response.context_data["budget_cycle"] = int(cycle_id)
         return response
 
     def _run(self, request, fn, **kwargs):
@@ -243,13 +258,8 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
         batch = workflow.payroll_export_record(
             cycle=cycle, payouts=payouts, content=body, file_format=fmt, actor=request.user
         )
-        ctype = (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            if fmt == "xlsx"
-            else "text/csv; charset=utf-8"
-        )
-        response = HttpResponse(body, content_type=ctype)
-        response["Content-Disposition"] = f'attachment; filename="payroll-{cycle.name}-{batch.pk}.{fmt}"'
+        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = content_disposition_header(True, f"payroll-{cycle.name}-{batch.pk}.{fmt}")
         return response
 
 

@@ -2,14 +2,14 @@
 
 import datetime
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from performance.common.numbers import canonical, plain_numbers, yaml_number
+from performance.common.numbers import bounded_decimal, canonical, plain_numbers, yaml_number
 from performance.models import Role
 
 from .models import CommissionPlan, Period, PlanRate, PlanVersion
@@ -22,8 +22,8 @@ def _decimal(errors, where, value):
         errors.append(f"{where}: required number")
         return None
     try:
-        return Decimal(repr(value) if isinstance(value, float) else str(value))
-    except InvalidOperation:
+        return bounded_decimal(value, max_digits=40, places=20)  # NaN, Infinity and 1e999999999 refused
+    except ValueError:
         errors.append(f"{where}: {value!r} is not a number")
         return None
 
@@ -40,6 +40,23 @@ def _bands(errors, where, bands):
         m = _decimal(errors, f"{where}[{j}][1]", band[1])
         if m is not None and m < 0:
             errors.append(f"{where}[{j}][1]: a multiplier cannot be negative")
+
+
+def number_errors(*, modifiers, tiers) -> list[str]:
+    """What is wrong with a plan version's modifiers and tiers as numbers (the admin's form checks these)."""
+    errors = []
+    for name, spec in (modifiers or {}).items():
+        if name == "grade":
+            if not isinstance(spec, dict):
+                errors.append("modifiers.grade: must map grade to multiplier")
+                continue
+            for grade, m in spec.items():
+                _decimal(errors, f"modifiers.grade.{grade}", m)
+        else:
+            _bands(errors, f"modifiers.{name}", spec)
+    if tiers:
+        _bands(errors, "tiers", tiers)
+    return errors
 
 
 def validate_plan(data: dict) -> None:

@@ -4,11 +4,13 @@
 export button all write this table, with the same columns and the same totals row.
 """
 
-import tempfile
 from decimal import Decimal
 
-from performance.common.exporting import write_table
-from performance.common.formatting import money_text, multiplier_text
+from django.utils.translation import gettext as _
+
+from performance.common.exporting import table_bytes, write_table
+from performance.common.formatting import multiplier_text
+from performance.common.money import round_money
 
 PAYOUT_COLUMNS = [
     "employee_no",
@@ -32,42 +34,47 @@ SUMMED = ("gross", "commission", "clawback", "carried_balance", "total")
 
 
 def payout_row(p) -> list:
+    """Amounts as Decimals to the cent (a CSV cell reads "12.50", an XLSX cell is the number 12.5
+    shown with two decimals); the multiplier as the contract writes it ("1.0", "0.64")."""
     return [
         p.staff.employee_no,
         p.staff.name,
         p.cycle.name,
         p.plan.code,
-        money_text(p.gross),
-        multiplier_text(p.multiplier),
-        money_text(p.commission),
-        money_text(p.clawback),
-        money_text(p.carried_balance),
-        money_text(p.total),
+        round_money(p.gross),
+        Decimal(multiplier_text(p.multiplier)),
+        round_money(p.commission),
+        round_money(p.clawback),
+        round_money(p.carried_balance),
+        round_money(p.total),
         p.currency,
         p.status,
-        money_text(p.adjustments),
-        money_text(p.carry_forward),
+        round_money(p.adjustments),
+        round_money(p.carry_forward),
         p.staff.team.name,
         p.plan_version.version,
     ]
 
 
 def payout_table(payouts) -> tuple[list[str], list[list], list]:
-    """(header, rows, totals row) with amounts as two-decimal strings; totals are sums of the rows."""
+    """(header, rows, totals row) with amounts as Decimals to the cent; totals are sums of the rows."""
     payouts = list(payouts)
-    sums = {name: money_text(sum((getattr(p, name) for p in payouts), Decimal(0))) for name in SUMMED}
-    totals = ["TOTAL" if i == 0 else sums.get(name, "") for i, name in enumerate(PAYOUT_COLUMNS)]
+    sums = {name: round_money(sum((getattr(p, name) for p in payouts), Decimal(0))) for name in SUMMED}
+    totals = [_("TOTAL") if i == 0 else sums.get(name) for i, name in enumerate(PAYOUT_COLUMNS)]
     return PAYOUT_COLUMNS, [payout_row(p) for p in payouts], totals
+
+
+def sheet_name() -> str:
+    return _("Payouts")
 
 
 def write_payouts(path, payouts, fmt: str) -> int:
     """Write the payout table to ``path`` (XLSX with a totals row); returns the number of payouts."""
     header, rows, totals = payout_table(payouts)
-    return write_table(path, header, rows, fmt, totals=totals if fmt == "xlsx" else None)
+    return write_table(path, header, rows, fmt, totals=totals, sheet=sheet_name())
 
 
 def payouts_file(payouts, fmt: str) -> bytes:
     """The payout table as the bytes of a CSV or XLSX file."""
-    with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-        write_payouts(tmp.name, payouts, fmt)
-        return tmp.read()
+    header, rows, totals = payout_table(payouts)
+    return table_bytes(header, rows, fmt, totals=totals, sheet=sheet_name())

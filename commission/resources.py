@@ -4,7 +4,7 @@ import tablib
 from import_export import resources
 
 from .models import Payout
-from .payroll import payout_table
+from .payroll import payout_table, sheet_name
 
 
 class PayoutResource(resources.ModelResource):
@@ -13,5 +13,7 @@ class PayoutResource(resources.ModelResource):
         fields = []
 
     def export(self, queryset=None, **kwargs):
-        header, rows, _totals = payout_table(queryset.select_related("staff__team", "plan", "plan_version", "cycle"))
-        return tablib.Dataset(*rows, headers=header)
+        header, rows, totals = payout_table(queryset.select_related("staff__team", "plan", "plan_version", "cycle"))
+        dataset = tablib.Dataset(*rows, headers=header, title=sheet_name())
+        dataset.totals = totals  # the XLSX totals row (``performance.common.exporting.TableFormat``)
+        return dataset

@@ -1,13 +1,11 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from performance.common.formatting import cell
+from performance.common.exporting import table_response
 from performance.models import AppraisalCycle
 from performance.org.access import require_groups
 
@@ -59,25 +57,19 @@ def budget(request, cycle_id):
 @login_required
 def statement_csv(request, pk):
     payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="statement-{payout.cycle.name}-{payout.staff.employee_no}.csv"'
-    )
-    response.write("\ufeff")
-    w = csv.writer(response)
-    w.writerow(["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"])
-    for line in payout.lines.select_related("order", "source_cycle").order_by("position", "id"):
-        w.writerow(
-            [
-                line.kind,
-                line.label,
-                line.order.external_id if line.order else "",
-                line.source_cycle.name if line.source_cycle else "",
-                cell(line.base),
-                cell(line.rate),
-                cell(line.amount),
-            ]
-        )
+    header = ["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"]
+    rows = [
+        [
+            line.kind,
+            line.label,
+            line.order.external_id if line.order else "",
+            line.source_cycle.name if line.source_cycle else "",
+            line.base,
+            line.rate,
+            line.amount,
+        ]
+        for line in payout.lines.select_related("order", "source_cycle").order_by("position", "id")
+    ]
     for label, value in (
         ("gross", payout.gross),
         ("multiplier", payout.multiplier),
@@ -86,5 +78,7 @@ def statement_csv(request, pk):
         ("carried_balance", payout.carried_balance),
         ("total", payout.total),
     ):
-        w.writerow(["summary", label, "", "", "", "", cell(value)])
-    return response
+        rows.append(["summary", label, "", "", None, None, value])
+    return table_response(
+        f"statement-{payout.cycle.name}-{payout.staff.employee_no}", header, rows, "csv", sheet=_("Statement")
+    )

@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.utils.translation import gettext_lazy as _
+
+from config.security import DEVELOPMENT_SECRET_KEY, lockout_parameters, refuse_unsafe_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,10 +28,12 @@ def env_list(name: str, default: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-insecure-key-change-me" if DEBUG else None)
-if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is false")
+# A deployment sets SECRET_KEY; one that forgets DEBUG=false then still runs without debug
+# pages. Only a checkout without SECRET_KEY (make run, tests) defaults to DEBUG with the
+# built-in development key, and that key is refused whenever DEBUG is off.
+DEBUG = env_bool("DEBUG", not os.environ.get("SECRET_KEY"))
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+refuse_unsafe_secret_key(SECRET_KEY, debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -43,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "import_export",
+    "axes",
+    "csp",
     "simple_history",
     "performance",
     "commission",
@@ -59,7 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +110,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,6 +149,69 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Login throttling (django-axes) on /login/ and /admin/login/: after AXES_FAILURE_LIMIT failed
+# attempts the same login from the same address is refused for AXES_COOLOFF_HOURS; HR unlocks
+# it earlier from the staff admin ("Unlock login"), a superuser also from "Access attempts".
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1")) or None  # 0: until unlocked
+AXES_LOCKOUT_PARAMETERS = lockout_parameters(os.environ.get("AXES_LOCKOUT_PARAMETERS", "username+ip_address"))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_IP_HEADER = os.environ.get("AXES_IP_HEADER", "")  # e.g. HTTP_X_REAL_IP behind a proxy that sets it
+AXES_VERBOSE = False
+
+# Request and upload limits. Every import door (admin upload and import_data) refuses a file
+# over its size; XLSX files are also capped on rows, columns and their unzipped size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FIELDS", "2000"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file
+FILE_UPLOAD_HANDLERS = [
+    "performance.common.uploads.SizeLimitUploadHandler",  # first: stops an upload over the limit
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+IMPORTS = {
+    "MAX_UPLOAD_MB": float(os.environ.get("IMPORT_MAX_UPLOAD_MB", "50")),
+    "MAX_FILE_MB": float(os.environ.get("IMPORT_MAX_FILE_MB", "2048")),
+    "XLSX_MAX_ROWS": int(os.environ.get("IMPORT_XLSX_MAX_ROWS", "1048576")),
+    "XLSX_MAX_COLUMNS": int(os.environ.get("IMPORT_XLSX_MAX_COLUMNS", "100")),
+    "XLSX_MAX_UNZIPPED_MB": float(os.environ.get("IMPORT_XLSX_MAX_UNZIPPED_MB", "1024")),
+    "TMP_DIR": os.environ.get("IMPORT_TMP_DIR", ""),  # admin uploads between preview and confirm
+}
+
+# Content Security Policy (django-csp): scripts, styles, images and fetches from this site
+# only; no inline script. The hashes allow exactly the inline handler and styles that
+# django-import-export's and django-simple-history's admin templates carry.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_HASHES, "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+        "style-src": [
+            SELF,
+            UNSAFE_HASHES,
+            "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",  # padding: 0;
+            "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",  # font-weight: bold;
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",  # border-top: 0
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+
+# Error reports (debug pages, admin emails) hide broker and database URLs and any password
+# inside a URL, besides Django's own list (keys, tokens, passwords).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.security.SecretsReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.security.SecretsExceptionReporter"
 
 LOGGING = {
     "version": 1,

@@ -52,8 +52,33 @@ def demo(live_server):
     return live_server
 
 
-def login(browser, server, username):
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation",
+  e => console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " on " + location.pathname));
+"""
+
+
+@pytest.fixture
+def errors():
+    """Console errors, uncaught script errors and Content Security Policy violations of every page a test opens."""
+    return []
+
+
+def _error(message) -> bool:
+    """A console error, except the browser's own request for a favicon (the site has none yet)."""
+    return message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
+
+
+def watched(browser, errors):
     page = browser.new_page(accept_downloads=True)
+    page.add_init_script(CSP_WATCH)
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if _error(m) else None)
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    return page
+
+
+def login(browser, server, username, errors):
+    page = watched(browser, errors)
     page.goto(f"{server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "demo12345")
@@ -62,8 +87,8 @@ def login(browser, server, username):
     return page
 
 
-def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
-    page = login(browser, demo, "agent")
+def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo, errors):
+    page = login(browser, demo, "agent", errors)
     assert page.url.endswith("/me/")
     final = Decimal(page.inner_text("#final-score"))
     contributions = [
@@ -83,7 +108,7 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
     assert "Your appeal was filed" in page.content()
     page.close()
 
-    page = login(browser, demo, "sales")
+    page = login(browser, demo, "sales", errors)
     page.goto(f"{demo.url}/commission/statements/")
     page.click("table a")
     page.wait_for_load_state()
@@ -94,10 +119,11 @@ def test_staff_breakdown_adds_up_statement_downloads_and_appeal(browser, demo):
     assert body.splitlines()[0] == "kind,description,order,paid_in_cycle,base,rate,amount"
     assert "summary,total" in body
     page.close()
+    assert errors == []
 
 
-def test_manager_rates_a_kci_item(browser, demo):
-    page = login(browser, demo, "manager")
+def test_manager_rates_a_kci_item(browser, demo, errors):
+    page = login(browser, demo, "manager", errors)
     assert page.url.endswith("/team/")
     page.screenshot(path=OUT / "manager-team.png", full_page=True)
     page.click("#team-results a:text('rate')")
@@ -110,11 +136,12 @@ def test_manager_rates_a_kci_item(browser, demo):
     assert "Ratings saved" in page.content()
     assert KciRating.objects.filter(indicator=code, rating=Decimal("2.5")).exists()
     page.close()
+    assert errors == []
 
 
-def test_hr_closes_a_cycle_from_the_admin_and_sees_it_in_review(browser, demo):
+def test_hr_closes_a_cycle_from_the_admin_and_sees_it_in_review(browser, demo, errors):
     cycle = AppraisalCycle.objects.get(state=CycleState.OPEN)
-    page = login(browser, demo, "hr")
+    page = login(browser, demo, "hr", errors)
     assert page.url.endswith("/hr/")
     page.screenshot(path=OUT / "hr-dashboard.png", full_page=True)
     page.goto(f"{demo.url}/admin/performance/appraisalcycle/{cycle.pk}/change/")
@@ -128,12 +155,45 @@ def test_hr_closes_a_cycle_from_the_admin_and_sees_it_in_review(browser, demo):
     cycle.refresh_from_db()
     assert cycle.state == CycleState.REVIEW and cycle.progress_done == cycle.progress_total > 0
     page.close()
+    assert errors == []
 
 
-def test_pages_switch_to_chinese(browser, demo):
-    page = login(browser, demo, "agent")
+def test_pages_switch_to_chinese(browser, demo, errors):
+    page = login(browser, demo, "agent", errors)
     with page.expect_navigation():
         page.select_option("#language", "zh-hans")
     assert "得分是怎么算出来的" in page.content()
     page.screenshot(path=OUT / "staff-results-zh.png", full_page=True)
     page.close()
+    assert errors == []
+
+
+def test_every_page_passes_the_content_security_policy(browser, demo, errors):
+    # given a superuser and HR, and the pages they open: the site's, every admin list, an import,
+    # an export and a history page
+    from django.contrib import admin
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("root", "root@example.com", "demo12345")
+    cycle = AppraisalCycle.objects.order_by("pk").first()
+    paths = ["/hr/", "/team/", "/qa/dashboard/", "/admin/"]
+    paths += [f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry]
+    paths += [
+        "/admin/performance/staff/import/",
+        "/admin/performance/staff/export/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/change/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/history/",
+        f"/admin/performance/appraisalcycle/{cycle.pk}/close/",
+    ]
+    # when each is opened
+    page = login(browser, demo, "root", errors)
+    for path in paths:
+        response = page.goto(f"{demo.url}{path}")
+        assert response.status == 200, path
+    page.close()
+    page = login(browser, demo, "agent", errors)
+    for path in ["/me/", "/commission/statements/"]:
+        page.goto(f"{demo.url}{path}")
+    page.close()
+    # then no page logs an error or a policy violation
+    assert errors == []

@@ -1,10 +1,8 @@
-import tempfile
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
-from performance.common.exporting import write_table
+from performance.common.exporting import table_response
 
 from . import reviews, rules, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
@@ -172,7 +170,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
 
     def close_view(self, request, pk):
         """Confirm, then hand the close to Celery; closing before the end date asks first."""
-        cycle = AppraisalCycle.objects.get(pk=pk)
+        cycle = get_object_or_404(AppraisalCycle, pk=pk)
         if not self.has_change_permission(request, cycle):
             raise PermissionDenied
         if request.method == "POST":
@@ -197,7 +195,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
         return TemplateResponse(request, "admin/performance/appraisalcycle/close_confirm.html", context)
 
     def progress_view(self, request, pk):
-        c = AppraisalCycle.objects.get(pk=pk)
+        c = get_object_or_404(AppraisalCycle, pk=pk)
         return JsonResponse(
             {
                 "state": c.state,
@@ -209,21 +207,10 @@ class AppraisalCycleAdmin(HistoryAdmin):
         )
 
     def results_view(self, request, pk, fmt):
-        cycle = AppraisalCycle.objects.get(pk=pk)
+        cycle = get_object_or_404(AppraisalCycle, pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
         header, rows = results_table(cycle=cycle)
-        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as tmp:
-            write_table(tmp.name, header, rows, fmt)
-            with open(tmp.name, "rb") as fh:
-                body = fh.read()
-        ctype = (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            if fmt == "xlsx"
-            else "text/csv; charset=utf-8"
-        )
-        response = HttpResponse(body, content_type=ctype)
-        response["Content-Disposition"] = f'attachment; filename="results-{cycle.name}.{fmt}"'
-        return response
+        return table_response(f"results-{cycle.name}", header, rows, fmt, sheet=_("Results"))
 
     def _each(self, request, cycles, service, done, **kwargs):
         """Run a cycle service on each selected cycle; report each outcome, refusals as errors."""

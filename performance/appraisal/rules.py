@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from performance.common.money import round_half_up
-from performance.common.numbers import frac
+from performance.common.numbers import bounded_decimal, frac
 
 HUNDRED, ZERO, ONE = Fraction(100), Fraction(0), Fraction(1)
 RULES: dict[str, "Rule"] = {}
 DIRECTIONS = ("higher", "lower")
+PARAM_DIGITS, PARAM_PLACES = 40, 20  # a rule parameter's size: far beyond any real target or band
 
 
 def register(rule_class):
@@ -46,6 +47,7 @@ def check_number(errors, where, value, *, positive=False):
         errors.append(f"{where}: {value!r} is not a number")
         return None
     try:
+        bounded_decimal(value, max_digits=PARAM_DIGITS, places=PARAM_PLACES)  # before Fraction expands 1e999999999
         number = frac(value)
     except (TypeError, ValueError):
         errors.append(f"{where}: {value!r} is not a number")
@@ -249,9 +251,17 @@ class Rating(Rule):
 
     @staticmethod
     def out_of_scale(rating, params) -> str | None:
-        """The one check of a manager's rating against its item's scale: why it is wrong, or None."""
+        """The one check of a manager's rating against its item's scale: why it is wrong, or None.
+
+        The rating is checked as a number (finite, at most two decimals, KciRating.rating's
+        size) before it is compared, so no door can hand ``NaN`` or ``1e999999999`` to the arithmetic.
+        """
+        try:
+            value = bounded_decimal(rating, max_digits=6, places=2)
+        except ValueError as exc:
+            return str(exc)
         scale = frac(params.get("scale", 5))
-        if 0 <= frac(rating) <= scale:
+        if 0 <= frac(value) <= scale:
             return None
         return _("%(v)s is outside 0–%(s)s") % {"v": rating, "s": params.get("scale", 5)}
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from performance.common.charts import bar_chart, line_chart
+from performance.common.numbers import bounded_decimal
 from performance.common.windows import window_bounds
 from performance.org.access import my_staff, require_groups
 from performance.org.selectors import visible_staff
@@ -194,11 +195,15 @@ def kci_form(request, cycle_id, staff_id):
                 raw = request.POST.get(f"rating_{item.code}", "").strip()
                 if not raw:
                     continue
+                try:
+                    rating = bounded_decimal(raw, max_digits=6, places=2, low=0)
+                except ValueError as exc:
+                    raise ValidationError(f"{item.name or item.code}: {exc}") from None
                 reviews.kci_rate(
                     cycle=cycle,
                     staff=member,
                     indicator=item.code,
-                    rating=Decimal(raw),
+                    rating=rating,
                     comment=request.POST.get(f"comment_{item.code}", ""),
                     rated_by=rater,
                     actor=request.user,

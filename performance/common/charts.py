@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-PALETTE = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2"]
+PALETTE = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2"]  # also .swatch-N in app.css
 
 
 def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, height=180, width=560, top=100):
@@ -43,7 +43,7 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
     parts.append("</svg>")
     legend = "".join(
-        f'<span class="legend"><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(name)}</span>'
+        f'<span class="legend"><i class="swatch-{k % len(PALETTE)}"></i>{escape(name)}</span>'  # no inline style (CSP)
         for k, name in enumerate(series)
     )
     return mark_safe("".join(parts) + f'<div class="legends">{legend}</div>')

@@ -6,6 +6,7 @@ import it; it registers each kind's django-import-export resource here instead (
 """
 
 _RESOURCES: dict[str, type] = {}
+_FORMATS: list[type] = []
 
 
 def register(kind: str, resource_class: type) -> None:
@@ -17,3 +18,12 @@ def resource_class(kind: str) -> type:
         return _RESOURCES[kind]
     except KeyError:
         raise LookupError(f"no import kind {kind!r} is registered; known: {', '.join(sorted(_RESOURCES))}") from None
+
+
+def register_formats(formats: list[type]) -> None:
+    """The django-import-export import formats of every door (they hand the file to the ingest reader)."""
+    _FORMATS[:] = formats
+
+
+def import_formats() -> list[type]:
+    return list(_FORMATS)

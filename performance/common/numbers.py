@@ -1,7 +1,69 @@
-"""Exact numbers from YAML, JSON and the database, and their canonical written forms."""
+"""Exact numbers from YAML, JSON, forms and the database, and their canonical written forms."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+
+from django.utils.translation import gettext as _
+
+MAX_TEXT = 100  # characters of a number typed by a person or read from a file
+
+
+def bounded_decimal(value, *, max_digits: int = 24, places: int = 10, low=None, high=None) -> Decimal:
+    """A number typed by a person or read from a file, checked before any arithmetic touches it.
+
+    Refuses (ValueError, with the reason) what is not a finite number, what has more than
+    ``max_digits - places`` digits before the point or more than ``places`` after it, and
+    what lies outside [``low``, ``high``]. Every check reads the number's digits and exponent
+    only, so ``1e999999999`` is refused in microseconds instead of being expanded into a
+    billion digits (as ``Fraction("1e999999999")`` would).
+
+    >>> bounded_decimal("85.5", max_digits=6, places=2, low=0, high=100), bounded_decimal("0e999999999")
+    (Decimal('85.5'), Decimal('0'))
+    >>> for bad in ("1e999999999", "NaN", "-Infinity", "abc", "100.001", "101"):
+    ...     try:
+    ...         bounded_decimal(bad, max_digits=6, places=2, low=0, high=100)
+    ...     except ValueError as exc:
+    ...         print(exc)
+    '1e999999999' is too large
+    'NaN' is not a number
+    '-Infinity' is not a number
+    'abc' is not a number
+    '100.001' has more than 2 decimal places
+    101 is outside 0–100
+    """
+    if isinstance(value, bool):
+        raise ValueError(_("%(v)r is not a number") % {"v": value})
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, Decimal):
+        text = str(value)
+    else:
+        text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise ValueError(_("%(v)r… is not a number") % {"v": text[:20]})
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValueError(_("%(v)r is not a number") % {"v": text}) from None
+    if not number.is_finite():
+        raise ValueError(_("%(v)r is not a number") % {"v": text})
+    if number and number.adjusted() >= max_digits - places:
+        raise ValueError(_("%(v)r is too large") % {"v": text})
+    exponent = number.as_tuple().exponent
+    if exponent < -places:
+        quantized = number.quantize(Decimal(1).scaleb(-places))
+        if number != quantized:  # trailing zeros are fine
+            raise ValueError(_("%(v)r has more than %(n)s decimal places") % {"v": text, "n": places})
+        number = quantized  # 0E-999999999 becomes 0.00: no huge exponent reaches the arithmetic
+    elif exponent > 0:
+        number = number.quantize(Decimal(1))  # 0E+999999999 becomes 0, 1E+2 becomes 100
+    if (low is not None and number < low) or (high is not None and number > high):
+        if high is None:
+            raise ValueError(_("%(v)s must be at least %(low)s") % {"v": number, "low": low})
+        if low is None:
+            raise ValueError(_("%(v)s must be at most %(high)s") % {"v": number, "high": high})
+        raise ValueError(_("%(v)s is outside %(low)s–%(high)s") % {"v": number, "low": low, "high": high})
+    return number
 
 
 def frac(value) -> Fraction:

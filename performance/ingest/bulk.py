@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from .readers import XLSX_SUFFIXES, csv_encoding
+
 # every character str.strip() removes, so btrim() strips a cell exactly as parsers.text does
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -40,7 +42,7 @@ UNPLAIN += [b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80\x80"]
 
 def applicable(path) -> bool:
     """A CSV file on PostgreSQL: the set-based path can try it."""
-    return connection.vendor == "postgresql" and Path(path).suffix.lower() not in (".xlsx", ".xlsm")
+    return connection.vendor == "postgresql" and Path(path).suffix.lower() not in XLSX_SUFFIXES
 
 
 def literal(value: str) -> str:
@@ -167,15 +169,9 @@ def copy_file(path, header_len: int) -> RawFile:
     """
     path = Path(path)
     with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    skip, encoding = 0, "UTF8"
-    if head.startswith(codecs.BOM_UTF8):
-        skip = len(codecs.BOM_UTF8)
-    else:
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        except UnicodeDecodeError:
-            encoding = "GB18030"
+        found = csv_encoding(fh)  # the readers' one rule (a refused file never gets here)
+    skip = len(codecs.BOM_UTF8) if found == "utf-8-sig" else 0
+    encoding = "GB18030" if found == "gb18030" else "UTF8"
     table = f"ingest_raw_{uuid.uuid4().hex[:12]}"
     columns = ", ".join(f"c{i} text" for i in range(header_len))
     with connection.cursor() as cur:

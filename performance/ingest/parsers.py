@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from performance.common.money import MONEY_FIELD
+from performance.common.numbers import bounded_decimal
+
 
 def text(v) -> str:
     """A cell as stripped text; a whole number from XLSX (5.0) as 5."""
@@ -76,6 +79,8 @@ def parse_money(v) -> Decimal:
         raise ValueError(_("%(v)r is not an amount") % {"v": v}) from None
     if not d.is_finite():
         raise ValueError(_("%(v)r is not an amount") % {"v": v})
+    if d and d.adjusted() >= MONEY_FIELD["max_digits"] - MONEY_FIELD["decimal_places"]:
+        raise ValueError(_("%(v)r is too large") % {"v": v})  # before quantize, which cannot hold it
     if d < 0:
         raise ValueError(_("an amount cannot be negative"))
     if d != d.quantize(Decimal("0.01")):
@@ -84,13 +89,8 @@ def parse_money(v) -> Decimal:
 
 
 def parse_decimal(v) -> Decimal:
-    try:
-        d = Decimal(str(v).strip())
-    except InvalidOperation:
-        raise ValueError(_("%(v)r is not a number") % {"v": v}) from None
-    if not d.is_finite():
-        raise ValueError(_("%(v)r is not a number") % {"v": v})
-    return d
+    """A finite number that fits a value column (24 digits, 10 after the point)."""
+    return bounded_decimal(v)
 
 
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}

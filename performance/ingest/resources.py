@@ -5,30 +5,88 @@ its import runs the kind itself: the same parsing, checks, locks and writes as
 ``import_data``, all rows or none, with each error shown on its row and column.
 """
 
+from decimal import Decimal
 from itertools import islice
+from pathlib import Path
 
+import tablib
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from import_export import fields, resources, widgets
+from import_export.formats.base_formats import Format
 from import_export.results import RowResult
 
+from performance.common import import_doors
 from performance.common.formatting import cell
 
-from .readers import numbered
+from .readers import numbered, read_table
 from .schema import ImportFailed
 
 PREVIEW_ROWS = 100
 
 
 class CellWidget(widgets.Widget):
-    """Exports a value in the contract's file format (ISO times, true/false, plain decimals)."""
+    """Exports a value in the contract's file format (ISO times, true/false, plain decimals);
+    numbers stay numbers, so the table writer types them in XLSX."""
 
     def render(self, value, obj=None, **kwargs):
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return value
         return cell(value)
+
+
+class TableImportFormat(Format):
+    """A django-import-export import format that reads through ``import_data``'s reader.
+
+    The admin's door then accepts exactly what the command does (UTF-8 with or without BOM,
+    GB18030, XLSX) within the upload limits, and refuses the rest with the reader's message.
+    ``in_stream`` is the stored upload's path (``performance.common.uploads.ImportUploadStorage``).
+    """
+
+    fmt = "csv"
+
+    def __init__(self, encoding=None):
+        self.encoding = encoding  # django-import-export passes its own; the reader decides
+
+    def get_title(self):
+        return self.fmt
+
+    def get_extension(self):
+        return self.fmt
+
+    def can_import(self):
+        return True
+
+    def create_dataset(self, in_stream):
+        header, rows = read_table(Path(in_stream), max_mb=settings.IMPORTS["MAX_UPLOAD_MB"], fmt=self.fmt)
+        dataset = tablib.Dataset(headers=header)
+        blank = [""] * len(header)
+        for number, values in rows:
+            while len(dataset) < number - 2:  # keep skipped empty rows, so positions stay row numbers
+                dataset.append(blank)
+            dataset.append((list(values) + blank)[: len(header)])
+        return dataset
+
+
+class TableImportCSV(TableImportFormat):
+    fmt = "csv"
+
+
+class TableImportXLSX(TableImportFormat):
+    fmt = "xlsx"
+
+
+import_doors.register_formats([TableImportCSV, TableImportXLSX])
 
 
 class KindResource(resources.ModelResource):
     import_kind = None  # the Kind, set by ``kind_resource`` (not "kind": a column may be named so)
+
+    def export(self, queryset=None, **kwargs):
+        dataset = super().export(queryset=queryset, **kwargs)
+        dataset.title = str(self.import_kind.model._meta.verbose_name_plural)
+        return dataset
 
     def import_data(
         self,

@@ -18,6 +18,8 @@ class RowError:
     message: str
 
     def __str__(self):
+        if not self.row and not self.column:  # about the whole file
+            return self.message
         return _("row %(row)s, column %(column)s: %(message)s") % {
             "row": self.row,
             "column": self.column or "-",

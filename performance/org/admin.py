@@ -36,7 +36,7 @@ class StaffAdmin(ImportDoor, HistoryAdmin):
     list_select_related = ["team", "manager"]
     autocomplete_fields = ["manager", "user"]
     action_form = MoveTeamForm
-    actions = ["activate", "deactivate", "move_team"]
+    actions = ["activate", "deactivate", "move_team", "unlock_logins"]
 
     @admin.action(description=_("Activate selected staff"))
     def activate(self, request, queryset):
@@ -53,6 +53,11 @@ class StaffAdmin(ImportDoor, HistoryAdmin):
             self.message_user(request, _("Choose a team first."), messages.ERROR)
             return
         self._update(request, queryset, team=team)
+
+    @admin.action(description=_("Unlock the logins of selected staff (after too many failed attempts)"))
+    def unlock_logins(self, request, queryset):
+        n = services.logins_unlock(staff=queryset, actor=request.user)
+        self.message_user(request, _("%(n)d logins unlocked.") % {"n": n})
 
     def _update(self, request, queryset, **values):
         n = services.staff_update_many(staff=queryset, actor=request.user, **values)

@@ -1,5 +1,8 @@
-"""Writes of the organisation: members created, updated and changed in bulk."""
+"""Writes of the organisation: members created, updated and changed in bulk; logins unlocked."""
 
+import logging
+
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -10,6 +13,22 @@ from .models import Role, Staff, Team
 from .selectors import employee_ids
 
 STAFF_FIELDS = ["name", "email", "team", "role", "hired_on", "active"]
+
+log = logging.getLogger(__name__)
+
+
+def logins_unlock(*, staff, actor) -> int:
+    """Lift the login throttle (django-axes) of these members' logins, from every address.
+
+    Returns how many members' logins had failed attempts on record. The unlock is logged
+    with who did it: django-axes keeps its attempts outside the audited models.
+    """
+    unlocked = 0
+    for member in staff.select_related("user"):
+        if member.user is not None and axes_reset(username=member.user.get_username()):
+            unlocked += 1
+            log.info("login %s unlocked by %s", member.user.get_username(), getattr(actor, "username", None))
+    return unlocked
 
 
 @transaction.atomic

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
 from performance.common.money import round_half_up
-from performance.common.numbers import frac
+from performance.common.numbers import bounded_decimal, frac
 
 from .models import CalibrationScore, Inspection, InspectionScore, InspectionStatus
 from .sampling import next_in_hash_order
+
+SCORE_DIGITS, SCORE_PLACES = 6, 2  # InspectionScore.score
 
 
 def _staff_of(actor):
@@ -28,14 +30,25 @@ def _staff_of(actor):
 
 
 def inspection_score(*, scorecard, scores: dict) -> tuple[Decimal, bool]:
-    """Weighted mean of applicable items (N/A rescales the weights); a failed critical item fails all."""
+    """Weighted mean of applicable items (N/A rescales the weights); a failed critical item fails all.
+
+    Each score is checked (a finite number within 0–100, at most two decimals) before any
+    arithmetic, whichever door it came through.
+    """
     items = list(scorecard.items.all())
-    applicable = [(it, frac(scores[it.pk])) for it in items if scores.get(it.pk) is not None]
+    applicable = []
+    for it in items:
+        if scores.get(it.pk) is None:
+            continue
+        try:
+            value = bounded_decimal(scores[it.pk], max_digits=SCORE_DIGITS, places=SCORE_PLACES)
+        except ValueError as exc:
+            raise ValidationError(f"{it.name}: {exc}") from None
+        if not 0 <= value <= 100:
+            raise ValidationError(_("%(item)s: a score must lie within 0–100.") % {"item": it.name})
+        applicable.append((it, frac(value)))
     if not applicable:
         raise ValidationError(_("Score at least one item."))
-    for it, s in applicable:
-        if not 0 <= s <= 100:
-            raise ValidationError(_("%(item)s: a score must lie within 0–100.") % {"item": it.name})
     total_w = sum(frac(it.weight) for it, _s in applicable)
     total = sum(frac(it.weight) * s for it, s in applicable) / total_w
     pass_mark = frac(scorecard.pass_mark)

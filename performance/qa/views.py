@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,10 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from performance.common.numbers import bounded_decimal
 from performance.org.access import my_staff, require_groups
 
 from . import selectors, services
 from .models import CalibrationRound, Inspection
+from .services import SCORE_DIGITS, SCORE_PLACES
 
 
 @login_required
@@ -84,8 +85,18 @@ def qa_queue(request):
 
 
 def _item_score(request, item):
+    """An item's score as typed: empty or "na" is not applicable; anything else a number in 0–100,
+    checked before any arithmetic (``1e999999999`` and ``NaN`` are refused at once)."""
     raw = request.POST.get(f"item_{item.pk}", "").strip()
-    return None if raw in ("", "na") else Decimal(raw)
+    if raw in ("", "na"):
+        return None
+    try:
+        return bounded_decimal(raw, max_digits=SCORE_DIGITS, places=SCORE_PLACES, low=0, high=100)
+    except ValueError as exc:
+        raise ValidationError(f"{item.name}: {exc}") from None
+
+
+EARLIEST, LATEST = datetime.date(1970, 1, 1), datetime.date(9000, 1, 1)  # a window the calendar can hold
 
 
 @login_required
@@ -96,7 +107,9 @@ def qa_dashboard(request):
     try:
         start = datetime.date.fromisoformat(request.GET.get("start", ""))
         end = datetime.date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
+        if not EARLIEST <= start < end <= LATEST:
+            raise ValueError("window out of range")
+    except ValueError:  # a missing or bad window: the last 90 days
         end = today + datetime.timedelta(days=1)
         start = end - datetime.timedelta(days=90)
     rounds = list(CalibrationRound.objects.select_related("scorecard")[:5])

@@ -98,22 +98,31 @@ def complaints_mark_breaches(*, now=None) -> dict:
 
 
 def complaints_escalate(*, now) -> int:
-    """Email every flagged breach not yet escalated, then record that it was."""
+    """Email every flagged breach not yet escalated, then record that it was.
+
+    Only a complaint whose email went out is marked escalated: when the mail server refuses
+    or cannot be reached, the complaint stays unescalated (and the failure is logged), so the
+    next tick tries it again. Returns how many complaints were escalated.
+    """
     pending = Complaint.objects.filter(
         Q(first_response_breached_at__isnull=False, first_response_escalated_at__isnull=True)
         | Q(resolution_breached_at__isnull=False, resolution_escalated_at__isnull=True)
     ).select_related("handler__manager")
-    pending = list(pending)
+    ids = []
     for c in pending:
-        _escalate(c)
-    ids = [c.pk for c in pending]
+        try:
+            _escalate(c)
+        except Exception as exc:  # noqa: BLE001 - any mail failure: retried at the next tick
+            log.warning("escalation email for complaint %s failed, retried at the next tick: %s", c.external_id, exc)
+            continue
+        ids.append(c.pk)
     Complaint.objects.filter(
         pk__in=ids, first_response_breached_at__isnull=False, first_response_escalated_at__isnull=True
     ).update(first_response_escalated_at=now)
     Complaint.objects.filter(
         pk__in=ids, resolution_breached_at__isnull=False, resolution_escalated_at__isnull=True
     ).update(resolution_escalated_at=now)
-    return len(pending)
+    return len(ids)
 
 
 def _escalate(complaint: Complaint) -> None:
@@ -129,5 +138,5 @@ def _escalate(complaint: Complaint) -> None:
             % {"id": complaint.external_id, "priority": complaint.get_priority_display()},
             None,
             recipients,
-            fail_silently=True,
+            fail_silently=False,
         )

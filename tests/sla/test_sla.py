@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 
 from performance.models import Complaint
@@ -184,3 +185,38 @@ def test_the_breach_rule_reads_the_same_in_python_and_in_sql():
     assert in_sql == in_python
     assert met_in_sql == {c.pk for c in complaints} - in_python
     assert len(in_python) not in (0, len(complaints))
+
+
+class RefusingMailServer(BaseEmailBackend):
+    """A mail server that refuses every message, as an unreachable SMTP server does."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server unreachable")
+
+
+@pytest.mark.django_db
+def test_a_complaint_whose_escalation_email_fails_stays_unescalated_and_is_retried(settings):
+    # given a breached complaint, and a mail server that refuses everything
+    manager = StaffFactory(employee_no="M1", role="manager", email="boss@example.com")
+    handler = StaffFactory(employee_no="H1", manager=manager, email="h@example.com")
+    ComplaintFactory(
+        handler=handler,
+        priority="urgent",
+        received_at=local(2026, 1, 9, 10),
+        first_response_due=local(2026, 1, 9, 12),
+        resolution_due=local(2026, 1, 9, 18),
+    )
+    settings.EMAIL_BACKEND = "tests.sla.test_sla.RefusingMailServer"
+    monday = local(2026, 1, 12, 9, 5)
+    # when the tick runs
+    result = complaints_mark_breaches(now=monday)
+    # then the breach is flagged but not escalated
+    complaint = Complaint.objects.get()
+    assert result["escalated"] == 0
+    assert complaint.first_response_breached_at == monday and complaint.first_response_escalated_at is None
+    # when the mail server is back, the next tick escalates it
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = local(2026, 1, 12, 9, 10)
+    assert complaints_mark_breaches(now=later)["escalated"] == 1
+    complaint.refresh_from_db()
+    assert complaint.first_response_escalated_at == later and len(mail.outbox) == 1

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
 from performance.management.base import iso_date
@@ -55,5 +56,5 @@ class Command(BaseCommand):
             .select_related("staff", "handler")
             .iterator(chunk_size=2000)
         )
-        n = write_table(output, header, rows, choose_format(output, format))
+        n = write_table(output, header, rows, choose_format(output, format), sheet=_("Complaints"))
         self.stdout.write(f"wrote {n} complaints to {output}")

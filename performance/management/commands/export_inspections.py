@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
 from performance.management.base import iso_date
@@ -40,5 +41,5 @@ class Command(BaseCommand):
             ]
             for i in inspections_between(start=start, end=end).iterator(chunk_size=2000)
         )
-        n = write_table(output, header, rows, choose_format(output, format))
+        n = write_table(output, header, rows, choose_format(output, format), sheet=_("Inspections"))
         self.stdout.write(f"wrote {n} inspections to {output}")

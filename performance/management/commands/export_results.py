@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from performance.appraisal.models import AppraisalCycle
 from performance.appraisal.selectors import results_table
@@ -18,5 +19,5 @@ class Command(BaseCommand):
         if cycle is None:
             raise CommandError(f"no cycle named {name}")
         header, rows = results_table(cycle=cycle)
-        n = write_table(output, header, rows, choose_format(output, format))
+        n = write_table(output, header, rows, choose_format(output, format), sheet=_("Results"))
         self.stdout.write(f"wrote {n} results to {output}")
