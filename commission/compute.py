@@ -20,6 +20,7 @@ from performance.appraisal.close import cycle_metric_map
 from performance.appraisal.metrics import compute_metrics
 from performance.appraisal.selectors import cycle_members
 from performance.common.bulk import copy_insert
+from performance.common.formatting import fixed_text
 from performance.common.money import round_half_up, round_money
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
@@ -53,7 +54,8 @@ def cycle_attach_plans(*, cycle: AppraisalCycle, plans=None) -> None:
         missing = set(plans) - set(chosen.values_list("code", flat=True))
         if missing:
             raise ValidationError(_("No commission plan with code %(code)s.") % {"code": ", ".join(sorted(missing))})
-    for plan in chosen:
+    versions = []
+    for plan in chosen.order_by("code"):
         version = version_in_force(plan, cycle.start)
         if version is None:
             if plans:
@@ -61,7 +63,28 @@ def cycle_attach_plans(*, cycle: AppraisalCycle, plans=None) -> None:
                     _("Plan %(code)s has no version in force on %(date)s.") % {"code": plan.code, "date": cycle.start}
                 )
             continue
+        versions.append(version)
+    assert_one_plan_per_role(versions=versions)
+    for version in versions:
         CyclePlan.objects.get_or_create(cycle=cycle, plan_version=version)
+
+
+def assert_one_plan_per_role(*, versions) -> None:
+    """Contract, "Edge rules": one commission plan per role in a cycle; two that name a role are refused.
+
+    A cycle's plans are pinned only here (``cycle_create``'s ``cycle_created`` hook), so every
+    door that makes a cycle through ``cycle_create`` (the command, ``seed_demo``, the admin's
+    add form) refuses the same way, with the same message.
+    """
+    payer = {}
+    for version in versions:
+        for role in version.roles:
+            first = payer.setdefault(role, version)
+            if first.plan_id != version.plan_id:
+                raise ValidationError(
+                    _("Plans %(first)s and %(second)s both pay role %(role)s: a cycle takes one plan per role.")
+                    % {"first": first.plan.code, "second": version.plan.code, "role": role}
+                )
 
 
 def cycle_plan_roles(*, cycle: AppraisalCycle) -> set[str]:
@@ -241,7 +264,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         multiplier = Fraction(1)
         for name, value, factor in factors:
             multiplier *= factor
-            shown = "n/a" if value is None else (value if isinstance(value, str) else f"{float(value):.4f}")
+            shown = "n/a" if value is None else (value if isinstance(value, str) else fixed_text(frac(value), 4))
             lines.append(
                 _Line(
                     kind=LineKind.MODIFIER,

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('commission', '0002_statement_line_references'),
-        ('performance', '0005_scale_indexes_and_sampling_key'),
+        ('performance', '0007_scale_indexes_and_sampling_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -275,6 +275,11 @@ INDICATOR_FIELDS = [
 ]
 
 
+# The places each stored figure is shown at: it is rounded once, here, from its exact value
+# (contract, "Edge rules"); pages and exports show the stored figure as it is.
+RAW_PLACES, SCORE_PLACES, SHARE_PLACES, CONTRIBUTION_PLACES = 10, 2, 4, 4
+
+
 def _maybe(value, places):
     return None if value is None else round_half_up(value, places)
 
@@ -282,7 +287,15 @@ def _maybe(value, places):
 def _section_rows(aid, row):
     agg = row["aggregate"]
     for i, (section, score) in enumerate(zip(row["sections"], agg.sections)):
-        yield (aid, section.code, section.kind, section.weight, i, _maybe(score.share, 6), _maybe(score.score, 4))
+        yield (
+            aid,
+            section.code,
+            section.kind,
+            section.weight,
+            i,
+            _maybe(score.share, SHARE_PLACES),
+            _maybe(score.score, SCORE_PLACES),
+        )
 
 
 def _indicator_rows(aid, row):
@@ -297,14 +310,14 @@ def _indicator_rows(aid, row):
                 ind.code,
                 ind.name,
                 ind.metric,
-                _maybe(value, 10),
+                _maybe(value, RAW_PLACES),
                 ind.rule,
                 ind.params,
                 ind.weight,
                 position,
-                _maybe(iscore.score, 4),
-                _maybe(iscore.share, 8),
-                _maybe(iscore.contribution, 6),
+                _maybe(iscore.score, SCORE_PLACES),
+                _maybe(iscore.share, SHARE_PLACES),
+                _maybe(iscore.contribution, CONTRIBUTION_PLACES),
             )
             position += 1
 

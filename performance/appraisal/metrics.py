@@ -148,7 +148,7 @@ def ticket_metrics(staff_ids, start, end, now):
             n=Count("id"),
             frt_ok=Count("id", filter=Q(first_response_at__lte=F("created_at") + datetime.timedelta(seconds=120))),
             avg_n=Count("id", filter=Q(avg_response_seconds__isnull=False)),
-            avg_ok=Count("id", filter=Q(avg_response_seconds__lte=180)),
+            avg_ok=Count("id", filter=Q(avg_response_seconds__lte=Decimal(180))),  # exact: 180.5 misses
             rated=Count("id", filter=Q(rating__isnull=False)),
             satisfied=Count("id", filter=Q(rating__gte=4)),
             resolved=Count("id", filter=Q(resolved_at__isnull=False)),

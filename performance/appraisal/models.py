@@ -242,8 +242,10 @@ class SectionResult(models.Model):
     code = models.CharField(max_length=32)
     kind = models.CharField(max_length=8, choices=SectionKind.choices)
     weight = models.DecimalField(max_digits=7, decimal_places=4)
-    effective_weight = models.DecimalField(max_digits=12, decimal_places=6, null=True)
-    score = models.DecimalField(max_digits=10, decimal_places=4, null=True)
+    effective_weight = models.DecimalField(
+        max_digits=8, decimal_places=4, null=True, help_text="share of the final score, 0–1, as shown (2 places in %)"
+    )
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, help_text="as shown: rounded once")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -251,7 +253,12 @@ class SectionResult(models.Model):
 
 
 class IndicatorResult(models.Model):
-    """Every figure needed to redo one indicator's arithmetic by hand."""
+    """Every figure needed to redo one indicator's arithmetic by hand.
+
+    Each figure is stored as people read it, rounded once, half-up, from its exact value
+    (contract, "Edge rules"): score to 2 places, share to 4 (2 places as a percentage),
+    contribution to 4, the raw value to 10. Nothing rounds a stored figure again.
+    """
 
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="indicators")
     section = models.CharField(max_length=32)
@@ -261,12 +268,12 @@ class IndicatorResult(models.Model):
     raw_value = models.DecimalField(max_digits=24, decimal_places=10, null=True)
     rule = models.CharField(max_length=16)
     params = models.JSONField(default=dict)
-    score = models.DecimalField(max_digits=10, decimal_places=4, null=True)
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True)
     weight = models.DecimalField(max_digits=7, decimal_places=4)
     effective_weight = models.DecimalField(
-        max_digits=12, decimal_places=8, null=True, help_text="share of the final score, 0–1"
+        max_digits=8, decimal_places=4, null=True, help_text="share of the final score, 0–1 (2 places in %)"
     )
-    contribution = models.DecimalField(max_digits=12, decimal_places=6, null=True)
+    contribution = models.DecimalField(max_digits=10, decimal_places=4, null=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -193,7 +193,7 @@ class Bands(Rule):
 
 @register
 class Ratio(Rule):
-    """100 × min(v / target, 1)."""
+    """100 × clamp(v / target, 0, 1): a negative value scores 0 (contract, "Edge rules")."""
 
     name, label = "ratio", gettext_lazy("Ratio to target")
 
@@ -202,7 +202,7 @@ class Ratio(Rule):
 
     def scorer(self, params):
         target = frac(params["target"])
-        return _defined(lambda v: HUNDRED * min(frac(v) / target, ONE))
+        return _defined(lambda v: HUNDRED * min(max(frac(v) / target, ZERO), ONE))
 
     def describe(self, params):
         return _("100 × value / %(target)s, at most 100") % {"target": _shown(params["target"])}

@@ -1,7 +1,5 @@
 """Reads, built once and reused by views, admin, exports and tasks."""
 
-from decimal import Decimal
-
 from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
@@ -10,10 +8,11 @@ from performance.common.formatting import normalized
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
 from performance.org.selectors import visible_staff
-from performance.records.models import Ticket
+from performance.records.models import Order, Ticket
+from performance.sla.models import Complaint
 
 from . import hooks, rules
-from .models import Appraisal, AppraisalCycle, Indicator, IndicatorResult, KciRating
+from .models import Appraisal, AppraisalCycle, Indicator, IndicatorResult, KciRating, MetricValue
 
 
 def appraisal_list(*, cycle=None, viewer=None):
@@ -43,12 +42,29 @@ def metric_count_sum(code: str, part: int):
 
 
 def cycle_members(*, cycle: AppraisalCycle, roles) -> list[tuple[int, str, str]]:
-    """(id, employee_no, role) of active staff in these roles, plus inactive ones with tickets in the window."""
+    """(id, employee_no, role) of the staff in these roles appraised and paid in the cycle.
+
+    Contract, "Edge rules": staff who leave or join during a cycle are appraised and paid on
+    their data in the window like everyone else; ``active = false`` takes the login away, not
+    the pay. So: the active staff hired before the window ends, and anyone, active or not,
+    with data in the window (tickets created, orders paid or refunded, complaints received,
+    or the cycle's imported metrics and KCI ratings).
+    """
     start, end = window_bounds(cycle.start, cycle.end)
-    worked = Ticket.objects.filter(staff_id=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
+    mine = OuterRef("pk")
+    worked = (
+        Exists(Ticket.objects.filter(staff_id=mine, created_at__gte=start, created_at__lt=end))
+        | Exists(Order.objects.filter(staff_id=mine, paid_at__gte=start, paid_at__lt=end))
+        | Exists(Order.objects.filter(staff_id=mine, refunded_at__gte=start, refunded_at__lt=end))
+        | Exists(Complaint.objects.filter(staff_id=mine, received_at__gte=start, received_at__lt=end))
+        | Exists(Complaint.objects.filter(handler_id=mine, received_at__gte=start, received_at__lt=end))
+        | Exists(MetricValue.objects.filter(staff_id=mine, cycle=cycle))
+        | Exists(KciRating.objects.filter(staff_id=mine, cycle=cycle))
+    )
+    employed = Q(active=True) & (Q(hired_on__isnull=True) | Q(hired_on__lt=cycle.end))
     return list(
         Staff.objects.filter(role__in=list(roles))
-        .filter(Q(active=True) | Q(Exists(worked)))
+        .filter(employed | worked)
         .order_by("employee_no")
         .values_list("id", "employee_no", "role")
     )
@@ -157,7 +173,7 @@ def results_table(*, cycle: AppraisalCycle):
                 i = by_key.get(key)
                 row += [
                     normalized(i.raw_value) if i else None,
-                    None if i is None or i.score is None else i.score.quantize(Decimal("0.01")),
+                    None if i is None else i.score,  # stored as shown: rounded once from the exact score
                 ]
             yield row
 

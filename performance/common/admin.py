@@ -21,8 +21,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import import_doors
 from .exporting import EXPORT_FORMATS
+from .formatting import megabytes_text
 from .numbers import wrong_weight_total
-from .uploads import MB, ImportUploadStorage, max_upload_bytes
+from .uploads import ImportUploadStorage, max_upload_bytes
 
 BOUND = 10_000
 
@@ -98,7 +99,7 @@ class LimitedImportForm(ImportForm):
             self.add_error(
                 "import_file",
                 _("The file is larger than the %(max)s MB an import may be.")
-                % {"max": f"{max_upload_bytes() / MB:.2f}".rstrip("0").rstrip(".")},
+                % {"max": megabytes_text(max_upload_bytes())},
             )
         return data
 

@@ -5,10 +5,11 @@ Every money or number format in the product is one of these functions.
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils import timezone
 
-from .money import round_money
+from .money import round_half_up, round_money
 
 
 def money_text(value) -> str:
@@ -20,6 +21,28 @@ def money_text(value) -> str:
     return "" if value is None else format(round_money(Decimal(value)), "f")
 
 
+def fixed_text(value, places: int) -> str:
+    """A figure with exactly ``places`` decimals, rounded half-up once (by ``money``); empty for none.
+
+    Give it the exact value (a Fraction) or a figure stored at ``places`` already: rounding a
+    figure stored at more places is the double rounding the contract forbids.
+
+    >>> from fractions import Fraction
+    >>> fixed_text(Decimal("21.07"), 2), fixed_text(Fraction(1, 8), 2), fixed_text(None, 4)
+    ('21.07', '0.13', '')
+    """
+    return "" if value in (None, "") else format(round_half_up(value, places), "f")
+
+
+def megabytes_text(size_bytes) -> str:
+    """A size in megabytes (MiB) to two places, half-up once, without trailing zeros: 0.08, 1.5, 100.
+
+    >>> megabytes_text(80_000), megabytes_text(1_572_864), megabytes_text(100 * 1024 * 1024)
+    ('0.08', '1.5', '100')
+    """
+    return decimal_text(round_half_up(Fraction(int(size_bytes), 1024 * 1024), 2))
+
+
 def normalized(value: Decimal | None) -> Decimal | None:
     """A stored value without trailing zeros, still a number (XLSX keeps it numeric).
 
@@ -29,7 +52,7 @@ def normalized(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    return Decimal(int(value)) if value == value.to_integral() else value  # 5E+1 → 50: exact, no rounding
 
 
 def decimal_text(value) -> str:

@@ -5,6 +5,8 @@ from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
+from .money import round_half_up
+
 MAX_TEXT = 100  # characters of a number typed by a person or read from a file
 
 
@@ -51,12 +53,12 @@ def bounded_decimal(value, *, max_digits: int = 24, places: int = 10, low=None, 
         raise ValueError(_("%(v)r is too large") % {"v": text})
     exponent = number.as_tuple().exponent
     if exponent < -places:
-        quantized = number.quantize(Decimal(1).scaleb(-places))
+        quantized = round_half_up(number, places)
         if number != quantized:  # trailing zeros are fine
             raise ValueError(_("%(v)r has more than %(n)s decimal places") % {"v": text, "n": places})
         number = quantized  # 0E-999999999 becomes 0.00: no huge exponent reaches the arithmetic
     elif exponent > 0:
-        number = number.quantize(Decimal(1))  # 0E+999999999 becomes 0, 1E+2 becomes 100
+        number = round_half_up(number, 0)  # exact: 0E+999999999 becomes 0, 1E+2 becomes 100
     if (low is not None and number < low) or (high is not None and number > high):
         if high is None:
             raise ValueError(_("%(v)s must be at least %(low)s") % {"v": number, "low": low})

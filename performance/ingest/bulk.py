@@ -115,6 +115,14 @@ class Cells:
             ok = f"length({v}) <= 9 AND {v}::int::text = {v}"
             ok += "" if low is None else f" AND {v}::int >= {int(low)}"
             ok += "" if high is None else f" AND {v}::int <= {int(high)}"
+        elif sql.kind == "decimal":
+            # canonical (printed back the same: no sign, exponent or leading zero), within the
+            # column's digits before and after the point and at least ``low``
+            places, low = int(sql.params["places"]), sql.params["low"]
+            whole = int(sql.params["max_digits"]) - places
+            ok = f"length({v}) <= 40 AND {v}::numeric::text = {v} AND scale({v}::numeric) <= {places}"
+            ok += f" AND abs({v}::numeric) < 1e{whole}"
+            ok += "" if low is None else f" AND {v}::numeric >= {literal(low)}"
         elif sql.kind == "datetime":
             if self.since is None:
                 return "false"
@@ -145,6 +153,8 @@ class Cells:
             typed = f"lower({v}) IN ({', '.join(literal(c) for c in sorted(sql.params['true']))})"
         elif sql.kind == "int":
             typed = f"{v}::int"
+        elif sql.kind == "decimal":
+            typed = f"{v}::numeric"
         else:  # datetime, naive: in TIME_ZONE
             typed = f"({v}::timestamp AT TIME ZONE {literal(settings.TIME_ZONE)})"
         if column.required:

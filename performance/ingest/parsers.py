@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from performance.common.money import MONEY_FIELD
+from performance.common.money import MONEY_FIELD, round_money
 from performance.common.numbers import bounded_decimal
 
 
@@ -83,14 +83,25 @@ def parse_money(v) -> Decimal:
         raise ValueError(_("%(v)r is too large") % {"v": v})  # before quantize, which cannot hold it
     if d < 0:
         raise ValueError(_("an amount cannot be negative"))
-    if d != d.quantize(Decimal("0.01")):
+    cents = round_money(d)
+    if d != cents:
         raise ValueError(_("%(v)s has more than two decimal places") % {"v": d})
-    return d.quantize(Decimal("0.01"))
+    return cents
 
 
 def parse_decimal(v) -> Decimal:
     """A finite number that fits a value column (24 digits, 10 after the point)."""
     return bounded_decimal(v)
+
+
+def parse_decimal_places(places: int, low=None, max_digits: int = 16):
+    """A number with at most ``places`` decimals (more is refused, never rounded), at least ``low``."""
+
+    def parse(v):
+        return bounded_decimal(v, max_digits=max_digits, places=places, low=low)
+
+    parse.sql = Sql("decimal", max_digits=max_digits, places=places, low=low)
+    return parse
 
 
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}

@@ -32,6 +32,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from performance.common.formatting import megabytes_text
+
 from .schema import ImportFailed, RowError
 
 MB = 1024 * 1024
@@ -72,8 +74,8 @@ def read_table(
 
 
 def _mb(size: float) -> str:
-    """Megabytes to two places, without trailing zeros: 0.08, 1.5, 100."""
-    return f"{size / MB:.2f}".rstrip("0").rstrip(".")
+    """Megabytes to two places, without trailing zeros: 0.08, 1.5, 100 (rounded once, half-up)."""
+    return megabytes_text(size)
 
 
 # --- CSV -------------------------------------------------------------------------------

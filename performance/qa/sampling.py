@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.bulk import copy_insert
+from performance.common.money import round_half_up
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
@@ -22,8 +23,8 @@ from .models import Inspection, InspectionStatus, Scorecard
 
 
 def sample_size(n: int, rate: Fraction) -> int:
-    """round half-up of n × rate, done in integers."""
-    return int((2 * n * rate.numerator + rate.denominator) // (2 * rate.denominator))
+    """n × rate rounded half-up to a whole number of tickets (exact: ``rate`` is a Fraction)."""
+    return int(round_half_up(n * rate, 0))
 
 
 def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None, stored_keys: bool = True) -> dict:

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from fractions import Fraction
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q, Sum
 
 from performance.common.money import round_half_up
 from performance.common.windows import window_bounds
@@ -76,13 +76,13 @@ def qa_dashboard(*, start, end) -> dict:
     items = (
         InspectionScore.objects.filter(inspection__in=done, review=False, score__isnull=False)
         .values("item__name")
-        .annotate(mean=Avg("score"), n=Count("id"))
+        .annotate(total=Sum("score"), n=Count("id"))  # the mean exact, not the database's AVG
         .order_by("item__name")
     )
     return {
         "by_team": rate("ticket__staff__team__name"),
         "by_inspector": rate("inspector__name"),
-        "by_item": [(r["item__name"], r["n"], round_half_up(Fraction(r["mean"]), 2)) for r in items],
+        "by_item": [(r["item__name"], r["n"], round_half_up(Fraction(r["total"]) / r["n"], 2)) for r in items],
     }
 
 

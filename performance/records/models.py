@@ -35,7 +35,15 @@ class Ticket(models.Model):
     customer_id = models.CharField(_("customer"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
-    avg_response_seconds = models.PositiveIntegerField(_("average response (s)"), null=True, blank=True)
+    # Helpdesk exports give averages with decimals (180.5): kept exact, to the microsecond.
+    avg_response_seconds = models.DecimalField(
+        _("average response (s)"),
+        max_digits=16,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     reopened = models.BooleanField(_("reopened"), default=False)
     rating = models.PositiveSmallIntegerField(
@@ -72,6 +80,10 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="ticket_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(avg_response_seconds__isnull=True) | Q(avg_response_seconds__gte=0),
+                name="ticket_avg_response_not_negative",
             ),
         ]
 

@@ -23,6 +23,7 @@ from performance.appraisal.models import KciRating, MetricSource, MetricValue
 from performance.appraisal.selectors import kci_items
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.common.documents import read_definition
+from performance.common.money import round_half_up, round_money
 from performance.management.base import iso_date
 from performance.org.models import Role, Staff, Team
 from performance.qa.models import Inspection
@@ -155,7 +156,7 @@ class Command(BaseCommand):
                 team, Role.MANAGER, director, username="manager" if i == 0 else None, group_names=("Staff", "Manager")
             )
             members.append(manager)
-            size = max(2, round(remaining * share) - 1)
+            size = max(2, int(round_half_up(Decimal(repr(share)) * remaining, 0)) - 1)
             for j in range(size):
                 username = {(0, 0): "agent", (4, 0): "sales"}.get((i, j))
                 members.append(make(team, role, manager, username=username))
@@ -258,7 +259,7 @@ class Command(BaseCommand):
             amount = Decimal(rng.randint(50000, 120000))
         refunded, refunded_at = Decimal("0.00"), None
         if rng.random() < 0.05:
-            refunded = (amount * Decimal(rng.choice(("1", "0.5", "0.3")))).quantize(Decimal("0.01"))
+            refunded = round_money(amount * Decimal(rng.choice(("1", "0.5", "0.3"))))
             refunded_at = paid + datetime.timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 12))
         term = paid.date() + datetime.timedelta(days=365) if category in ("cloud_server", "support_plan") else None
         return Order(
@@ -387,7 +388,7 @@ class Command(BaseCommand):
                 if cycle is open_ and rng.random() < 0.5:
                     continue
                 for code in codes:
-                    score = min(5, max(1, round(rng.gauss(3.8 * m.quality, 0.7))))
+                    score = min(5, max(1, int(round_half_up(Decimal(rng.gauss(3.8 * m.quality, 0.7)), 0))))
                     ratings.append(
                         KciRating(
                             cycle=cycle,

@@ -9,7 +9,7 @@ from performance.records.models import Channel, Ticket, TicketKind
 
 from .. import bulk
 from ..locks import LockedWindows
-from ..parsers import parse_bool, parse_choice, parse_datetime, parse_int, parse_str
+from ..parsers import parse_bool, parse_choice, parse_datetime, parse_decimal_places, parse_int, parse_str
 from ..schema import Column, ErrorLog, Schema
 from ..staging import Staging
 from .base import Imported, register, resolve_employee
@@ -22,7 +22,7 @@ SCHEMA = Schema(
     Column("customer_id", parse_str(64), default=""),
     Column("created_at", parse_datetime, required=True),
     Column("first_response_at", parse_datetime),
-    Column("avg_response_seconds", parse_int(0)),
+    Column("avg_response_seconds", parse_decimal_places(6, low=0)),  # 180.5: decimals from helpdesk exports
     Column("resolved_at", parse_datetime),
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),

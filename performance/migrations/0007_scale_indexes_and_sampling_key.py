@@ -24,7 +24,7 @@ def fill_sampling_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0004_indicator_rule_from_registry'),
+        ('performance', '0006_ticket_decimal_avg_response'),
     ]
 
     operations = [
