@@ -241,7 +241,7 @@ def test_the_set_based_path_writes_what_the_row_by_row_path_writes(tmp_path):
     TicketFactory(external_id="T9", staff=Staff.objects.get(employee_no="E001"), rating=1)
     body = (
         TICKET_HEADER + "\n"
-        " T1 ,E001,INQUIRY, Phone ,C1,2026-01-05 10:00:00,2026-01-05T10:01:00,90,,YES,5\n"
+        " T1 ,E001,INQUIRY, Phone ,C1,2026-01-05 10:00:00,2026-01-05T10:01:00,180.5,,YES,5\n"
         "T2,E001,,,,2026-01-05T02:00:00,,,2026-01-05 02:00:00,,\n"
         "T9,E001,aftersales,email,\u3000C9\u3000,2026-01-06 23:59:59,,0,,0,\n"
     )
