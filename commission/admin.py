@@ -1,17 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 
-from performance.common.admin import HistoryAdmin, ModelAdmin, TabularInline
+from performance.common.admin import ExportDoor, HistoryAdmin, TabularInline, admin_door
 from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
 from performance.common.money import round_money
+from performance.models import AppraisalCycle
 
 from . import statements, workflow
 from .definitions import number_errors, version_to_yaml
@@ -26,7 +26,6 @@ from .models import (
     PlanVersion,
     StatementQuery,
 )
-from .payroll import payouts_file
 from .resources import PayoutResource
 
 
@@ -110,13 +109,7 @@ class PlanVersionAdmin(HistoryAdmin):
     save_as = True
     actions = ["download_yaml"]
 
-    def has_change_permission(self, request, obj=None):
-        """A version that a cycle uses is read-only: "Save as new" makes the next version."""
-        if obj is not None and obj.cycle_plans.exists():
-            return False
-        return super().has_change_permission(request, obj)
-
-    @admin.action(description=_("Download as YAML"))
+    @admin.action(description=_("Download as YAML"), permissions=["view"])
     def download_yaml(self, request, queryset):
         body = "---\n".join(version_to_yaml(v) for v in queryset.select_related("plan").prefetch_related("rates"))
         response = HttpResponse(body, content_type="application/x-yaml; charset=utf-8")
@@ -140,7 +133,7 @@ class PayoutActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ExportMixin, HistoryAdmin):
+class PayoutAdmin(ExportDoor, HistoryAdmin):
     resource_classes = [PayoutResource]
     export_formats = EXPORT_FORMATS  # the one table writer: formula-safe, typed numbers, totals row
     list_display = [
@@ -186,8 +179,20 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
     show_full_result_count = False
     change_list_template = "admin/commission/payout/change_list.html"
 
-    def has_add_permission(self, request):
-        return False
+    def has_approve_permission(self, request):
+        return self.allows(request, "approve")
+
+    def has_hold_permission(self, request):
+        return self.allows(request, "hold")
+
+    def has_unlock_permission(self, request):
+        return self.allows(request, "unlock")
+
+    def has_pay_permission(self, request):
+        return self.allows(request, "pay")
+
+    def has_payroll_permission(self, request):
+        return self.allows(request, "payroll")
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -206,61 +211,66 @@ class PayoutAdmin(ExportMixin, HistoryAdmin):
 
     def _run(self, request, fn, **kwargs):
         try:
-            n = fn(actor=request.user, **kwargs)
-            self.message_user(request, _("%(n)d payouts updated.") % {"n": n})
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            result = fn(actor=request.user, **kwargs)
+        except (ValidationError, PermissionDenied) as exc:
+            messages_ = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            self.message_user(request, "; ".join(messages_), messages.ERROR)
+            return None
+        self.message_user(request, _("%(n)d payouts updated.") % {"n": getattr(result, "moved", result)})
+        return result
 
-    @admin.action(description=_("Approve selected payouts"))
+    @admin.action(description=_("Approve selected payouts"), permissions=["approve"])
     def approve(self, request, queryset):
-        self._run(request, workflow.payouts_approve, payouts=list(queryset))
+        result = self._run(request, workflow.payouts_approve, payouts=list(queryset))
+        if result is not None and result.held:
+            self.message_user(
+                request,
+                _("%(n)d payouts on hold stay on hold: %(who)s.")
+                % {"n": len(result.held), "who": ", ".join(p.staff.employee_no for p in result.held)},
+                messages.WARNING,
+            )
 
-    @admin.action(description=_("Put selected payouts on hold (give a reason)"))
+    @admin.action(description=_("Put selected payouts on hold (give a reason)"), permissions=["hold"])
     def hold(self, request, queryset):
         self._run(request, workflow.payouts_hold, payouts=list(queryset), reason=request.POST.get("reason", ""))
 
-    @admin.action(description=_("Unlock selected payouts for recomputing (give a reason)"))
+    @admin.action(description=_("Unlock selected payouts for recomputing (give a reason)"), permissions=["unlock"])
     def unlock(self, request, queryset):
         self._run(request, workflow.payouts_unlock, payouts=list(queryset), reason=request.POST.get("reason", ""))
 
-    @admin.action(description=_("Mark selected payouts paid"))
+    @admin.action(description=_("Mark selected payouts paid"), permissions=["pay"])
     def mark_paid(self, request, queryset):
         self._run(request, workflow.payouts_mark_paid, payouts=list(queryset))
 
-    @admin.action(description=_("Payroll export (XLSX): approved payouts, marked exported"))
+    @admin.action(description=_("Payroll export (XLSX): approved payouts, marked exported"), permissions=["payroll"])
     def payroll_xlsx(self, request, queryset):
         return self._payroll(request, queryset, "xlsx")
 
-    @admin.action(description=_("Payroll export (CSV): approved payouts, marked exported"))
+    @admin.action(description=_("Payroll export (CSV): approved payouts, marked exported"), permissions=["payroll"])
     def payroll_csv(self, request, queryset):
         return self._payroll(request, queryset, "csv")
 
     def _payroll(self, request, queryset, fmt):
-        payouts = list(
-            queryset.filter(status=PayoutStatus.APPROVED)
-            .select_related("staff__team", "cycle", "plan", "plan_version")
-            .order_by("staff__employee_no", "plan__code")
-        )
-        if not payouts:
+        """The selected approved payouts, exported once (``workflow.payroll_export``); one cycle at a time."""
+        cycles = set(queryset.filter(status=PayoutStatus.APPROVED).values_list("cycle", flat=True).distinct())
+        if not cycles:
             self.message_user(request, _("No approved payouts among the selected ones."), messages.WARNING)
             return None
-        cycles = {p.cycle for p in payouts}
         if len(cycles) != 1:
             self.message_user(request, _("Export one cycle at a time."), messages.ERROR)
             return None
+        cycle = AppraisalCycle.objects.get(pk=cycles.pop())
         try:
-            workflow.assert_finance(request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            batch, content = workflow.payroll_export(
+                cycle=cycle, actor=request.user, file_format=fmt, payouts=list(queryset)
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
             return None
-        body = payouts_file(payouts, fmt)
-        cycle = cycles.pop()
-        batch = workflow.payroll_export_record(
-            cycle=cycle, payouts=payouts, content=body, file_format=fmt, actor=request.user
-        )
-        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = content_disposition_header(True, f"payroll-{cycle.name}-{batch.pk}.{fmt}")
-        return response
+        if batch is None:
+            self.message_user(request, _("Nothing left to export: these payouts were exported already."))
+            return None
+        return _download(batch)
 
 
 @admin.register(CycleBudget)
@@ -292,8 +302,9 @@ class StatementQueryAdmin(HistoryAdmin):
     readonly_fields = ["payout", "line", "question", "asked_at", "status", "answered_by", "answered_at"]
     fields = ["payout", "line", "question", "asked_at", "answer", "adjustment", "status", "answered_by", "answered_at"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.has_change_permission(request, obj) else [f for f in fields if f != "adjustment"]
 
     def save_model(self, request, obj, form, change):
         try:
@@ -305,14 +316,59 @@ class StatementQueryAdmin(HistoryAdmin):
             )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+
+def _download(batch) -> HttpResponse:
+    response = HttpResponse(bytes(batch.content), content_type=CONTENT_TYPES[batch.file_format])
+    response["Content-Disposition"] = content_disposition_header(True, batch.file_name)
+    return response
 
 
 @admin.register(ExportBatch)
-class ExportBatchAdmin(ModelAdmin):
-    list_display = ["pk", "cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]
+class ExportBatchAdmin(HistoryAdmin):
+    """Payroll batches: permanent; each can be downloaded again, the same bytes as the first time."""
+
+    list_display = [
+        "pk",
+        "cycle",
+        "exported_by",
+        "exported_at",
+        "file_format",
+        "payout_count",
+        "total",
+        "checksum",
+        "download_link",
+    ]
     list_select_related = ["cycle", "exported_by"]
-    readonly_fields = ["cycle", "exported_by", "exported_at", "file_format", "payout_count", "total", "checksum"]
+    readonly_fields = [
+        "cycle",
+        "exported_by",
+        "exported_at",
+        "file_name",
+        "file_format",
+        "payout_count",
+        "total",
+        "checksum",
+    ]
     exclude = ["payouts"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="commission_exportbatch_download",
+            ),
+        ] + super().get_urls()
+
+    @admin_door("download")
+    def download_view(self, request, pk):
+        return _download(ExportBatch.objects.get(pk=pk))
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:commission_exportbatch_download", args=[obj.pk]), _("download")
+        )

@@ -10,7 +10,7 @@ class CommissionConfig(AppConfig):
         """Connect commission to the cycle's life on the appraisal side (performance never imports it)."""
         from performance.appraisal import hooks
 
-        from . import compute
+        from . import compute, locks  # noqa: F401 - locks registers the money side's row locks
 
         hooks.cycle_created.connect(compute.cycle_attach_plans)
         hooks.member_roles.connect(compute.cycle_plan_roles)

@@ -8,6 +8,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from performance.common.numbers import bounded_decimal, canonical, plain_numbers, yaml_number
 from performance.models import Role
@@ -221,5 +222,7 @@ def plan_load(*, data: dict, today=None) -> tuple[PlanVersion, bool]:
     )
     version.full_clean()
     version.save()
-    PlanRate.objects.bulk_create(PlanRate(version=version, category=c, rate=Decimal(str(r))) for c, r in rates.items())
+    bulk_create_with_history(
+        [PlanRate(version=version, category=c, rate=Decimal(str(r))) for c, r in rates.items()], PlanRate
+    )
     return version, True

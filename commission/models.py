@@ -72,6 +72,7 @@ class PlanRate(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="rates")
     category = models.CharField(_("product category"), max_length=64)
     rate = models.DecimalField(_("rate"), max_digits=6, decimal_places=4)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("rate")
@@ -177,6 +178,7 @@ class PayoutLine(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    history = HistoricalRecords()  # manual adjustments; computed lines are rewritten by each close
 
     class Meta:
         verbose_name = _("statement line")
@@ -203,6 +205,9 @@ class ExportBatch(models.Model):
     payout_count = models.PositiveIntegerField()
     total = models.DecimalField(**MONEY_FIELD)
     payouts = models.ManyToManyField(Payout, related_name="export_batches")
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    content = models.BinaryField(_("file content"), default=b"", editable=False)  # downloaded again, byte for byte
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("payroll export")

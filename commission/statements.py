@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
+from performance.common.authority import require
 from performance.common.money import round_money
 from performance.models import AppraisalCycle, Staff
 
 from .models import CycleBudget, Payout, QueryStatus, StatementQuery
-from .workflow import assert_finance, payout_adjust
+from .workflow import payout_adjust
 
 
 def budget_check(*, cycle, top: int = 20) -> dict:
@@ -52,6 +53,7 @@ def budget_check(*, cycle, top: int = 20) -> dict:
 @transaction.atomic
 def statement_query_ask(*, payout, line, question: str, actor):
     """A member's question on a line of their statement, for finance to answer."""
+    require(actor, "commission.add_statementquery", payout)
     if not question.strip():
         raise ValidationError(_("Write your question."))
     query = StatementQuery(payout=payout, line=line, question=question.strip())
@@ -61,10 +63,18 @@ def statement_query_ask(*, payout, line, question: str, actor):
 
 @transaction.atomic
 def statement_query_answer(*, query, answer: str, actor, adjustment: Decimal | None = None):
-    """Finance answers; an adjustment (before approval) adds a line to the payout, audited."""
-    assert_finance(actor)
+    """Finance answers, once; an adjustment (before approval) adds a line to the payout, audited.
+
+    The question's row is locked and must still be open: the same answer posted twice (a
+    double click, a resent form) answers once and adds its adjustment once.
+    """
+    require(actor, "commission.change_statementquery")
     if not answer.strip():
         raise ValidationError(_("Write an answer."))
+    query = StatementQuery.objects.select_for_update().select_related("payout").get(pk=query.pk)
+    if query.status != QueryStatus.OPEN:
+        raise ValidationError(_("This question was answered already; nothing was changed."))
+    require(actor, "commission.change_statementquery", query)
     if adjustment:
         payout_adjust(payout=query.payout, amount=adjustment, reason=answer.strip()[:200], actor=actor)
     query.answer, query.status = answer.strip(), QueryStatus.ANSWERED

@@ -1,20 +1,19 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from performance.common.authority import door
 from performance.common.exporting import table_response
 from performance.models import AppraisalCycle
-from performance.org.access import require_groups
 
 from . import statements
 from .models import Payout
 from .selectors import visible_payouts
 
 
-@login_required
+@door("commission.view_own_statements")
 def my_statements(request):
     me = getattr(request.user, "staff", None)
     if me is None:
@@ -23,7 +22,7 @@ def my_statements(request):
     return render(request, "commission/my_statements.html", {"payouts": payouts})
 
 
-@login_required
+@door("commission.view_payout", obj=("pk", Payout))
 def statement(request, pk):
     payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
     lines = list(payout.lines.select_related("order", "source_cycle").order_by("position", "id"))
@@ -35,8 +34,8 @@ def statement(request, pk):
                 payout=payout, line=line, question=request.POST.get("question", ""), actor=request.user
             )
             messages.success(request, _("Your question was sent to finance."))
-        except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("statement", pk=pk)
     template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
     return render(
@@ -46,15 +45,14 @@ def statement(request, pk):
     )
 
 
-@login_required
+@door("commission.view_budget")
 def budget(request, cycle_id):
     """Before approval: the cycle's total against the previous cycle and the budget."""
-    require_groups(request, "Finance")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
     return render(request, "commission/budget.html", {"cycle": cycle, **statements.budget_check(cycle=cycle)})
 
 
-@login_required
+@door("commission.view_payout", obj=("pk", Payout))
 def statement_csv(request, pk):
     payout = get_object_or_404(visible_payouts(viewer=request.user), pk=pk)
     header = ["kind", "description", "order", "paid_in_cycle", "base", "rate", "amount"]

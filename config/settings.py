@@ -53,8 +53,12 @@ INSTALLED_APPS = [
     "simple_history",
     "performance",
     "commission",
-    "config",  # site-wide commands (seed_demo) that use both apps
+    "config.apps.ConfigConfig",  # site-wide commands (seed_demo) and the permission matrix, over both apps
 ]
+
+# django-import-export asks the matrix for "performance.import_order", "performance.export_order" …
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -110,9 +114,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Logins are checked by Django; what a login may do is only the permission matrix (config/policy.py,
+# through django-rules): Django's per-user and per-group permission rows are not consulted.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
-    "django.contrib.auth.backends.ModelBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "config.auth.LoginBackend",  # Django's password check, granting no permissions
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -248,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Business settings: every rule is data, these are only the defaults.
+# Separation of duties (docs/permissions.md): nobody approves, adjusts or answers a question on their
+# own payout; whoever added an adjustment to a payout does not approve it.
+SEPARATION_OF_DUTIES = {
+    "OWN_PAYOUT": env_bool("SOD_OWN_PAYOUT", True),
+    "ADJUSTER_APPROVES": env_bool("SOD_ADJUSTER_APPROVES", True),
+}
 CURRENCY = os.environ.get("CURRENCY", "CNY")
 APPRAISAL = {
     "CLOSE_CHUNK_SIZE": int(os.environ.get("CLOSE_CHUNK_SIZE", "1000")),

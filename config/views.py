@@ -3,18 +3,19 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from config.celery import app
 from config.security import without_url_passwords
+from performance.common.authority import LOGIN, PUBLIC, door
 from performance.org.selectors import in_groups
 
 log = logging.getLogger(__name__)
 
 
+@door(PUBLIC)
 def healthz(request):
     """Database and broker reachable: 200 ``{"status": "ok"}``, else 503 ``{"status": "error"}``.
 
@@ -46,7 +47,7 @@ def healthz(request):
     return JsonResponse(body, status=200 if ok else 503)
 
 
-@login_required
+@door(LOGIN)
 def home(request):
     """Each login lands where its work is."""
     user = request.user

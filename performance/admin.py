@@ -4,6 +4,7 @@ The import kinds register their admin doors first (see performance.common.import
 """
 
 from performance.appraisal import admin as appraisal_admin  # noqa: F401
+from performance.ingest import admin as ingest_admin  # noqa: F401
 from performance.ingest import kinds  # noqa: F401
 from performance.org import admin as org_admin  # noqa: F401
 from performance.qa import admin as qa_admin  # noqa: F401

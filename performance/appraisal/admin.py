@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -9,7 +10,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, TabularInline, WeightsFormSet
+from performance.common.admin import (
+    BigTableAdmin,
+    HistoryAdmin,
+    ImportDoor,
+    TabularInline,
+    WeightsFormSet,
+    admin_door,
+)
 from performance.common.exporting import table_response
 
 from . import reviews, rules, services
@@ -72,20 +80,10 @@ class IndicatorInline(TabularInline):
     extra = 0
 
 
-class TemplateInUse:
-    """A template used by a closed cycle is read-only: save it as a new version instead."""
-
-    def has_change_permission(self, request, obj=None):
-        template = getattr(obj, "template", obj)
-        if isinstance(obj, Section):
-            template = obj.template
-        if template is not None and template.cycles.exclude(state__in=[CycleState.DRAFT, CycleState.OPEN]).exists():
-            return False
-        return super().has_change_permission(request, obj)
-
-
 @admin.register(AppraisalTemplate)
-class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
+class AppraisalTemplateAdmin(HistoryAdmin):
+    """A template used by a closed cycle is read-only (a row lock): "Save as new" makes the next version."""
+
     list_display = ["code", "version", "name", "role", "grading_method", "min_tickets", "active"]
     list_filter = ["role", "active"]
     search_fields = ["^code", "name"]
@@ -93,7 +91,7 @@ class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
     save_as = True
     actions = ["download_yaml"]
 
-    @admin.action(description=_("Download as YAML"))
+    @admin.action(description=_("Download as YAML"), permissions=["view"])
     def download_yaml(self, request, queryset):
         body = "---\n".join(template_to_yaml(t) for t in queryset.prefetch_related("sections__indicators"))
         response = HttpResponse(body, content_type="application/x-yaml; charset=utf-8")
@@ -114,7 +112,7 @@ class AppraisalTemplateAdmin(TemplateInUse, HistoryAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(TemplateInUse, HistoryAdmin):
+class SectionAdmin(HistoryAdmin):
     list_display = ["template", "code", "kind", "weight"]
     inlines = [IndicatorInline]
     list_select_related = ["template"]
@@ -125,6 +123,44 @@ class SectionAdmin(TemplateInUse, HistoryAdmin):
 
 class ReasonActionForm(admin.helpers.ActionForm):
     reason = forms.CharField(required=False, label=_("reason (reopening)"))
+
+
+class CycleAddForm(forms.ModelForm):
+    """A new cycle is made by ``cycle_create``, as ``create_cycle`` makes it: the same checks and messages,
+    the same commission plans pinned (every active plan, through the commission app's hook)."""
+
+    class Meta:
+        model = AppraisalCycle
+        fields = ["name", "start", "end", "templates", "appeal_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["templates"].queryset = AppraisalTemplate.objects.filter(active=True)
+        self.fields["templates"].required = False
+        self.fields["templates"].help_text = _("None chosen: every active template, as create_cycle does.")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data.get("name"),
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "templates": sorted({t.code for t in data.get("templates") or []}) or None,
+            "appeal_days": data.get("appeal_days"),
+        }
+
+    def clean(self):
+        """Run the service in a savepoint that is rolled back: its refusals become this form's errors."""
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                services.cycle_create(**self.service_kwargs(), actor=None)
+                transaction.set_rollback(True)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return data
 
 
 @admin.register(AppraisalCycle)
@@ -147,6 +183,38 @@ class AppraisalCycleAdmin(HistoryAdmin):
     actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
     change_form_template = "admin/performance/appraisalcycle/change_form.html"
 
+    def has_close_permission(self, request):
+        return self.allows(request, "close")
+
+    def has_finalize_permission(self, request):
+        return self.allows(request, "finalize")
+
+    def has_reopen_permission(self, request):
+        return self.allows(request, "reopen")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = CycleAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Adding goes through ``cycle_create`` (plans pinned, audited); editing is an audited save."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        cycle = services.cycle_create(**form.service_kwargs(), actor=request.user)
+        obj.pk, obj.state, obj.appeal_days = cycle.pk, cycle.state, cycle.appeal_days
+        obj._state.adding, obj._state.db = False, cycle._state.db
+        templates = ", ".join(str(t) for t in cycle.templates.order_by("code")) or "-"
+        self.message_user(
+            request,
+            _("Cycle %(name)s is open over [%(start)s, %(end)s) with templates: %(templates)s.")
+            % {"name": cycle.name, "start": cycle.start, "end": cycle.end, "templates": templates},
+        )
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new cycle's templates were set by cycle_create
+            super().save_related(request, form, formsets, change)
+
     @admin.display(description=_("progress"))
     def progress(self, obj):
         if obj.state == CycleState.FAILED:
@@ -168,11 +236,10 @@ class AppraisalCycleAdmin(HistoryAdmin):
             ),
         ] + super().get_urls()
 
+    @admin_door("close")
     def close_view(self, request, pk):
         """Confirm, then hand the close to Celery; closing before the end date asks first."""
         cycle = get_object_or_404(AppraisalCycle, pk=pk)
-        if not self.has_change_permission(request, cycle):
-            raise PermissionDenied
         if request.method == "POST":
             try:
                 services.cycle_close(cycle=cycle, actor=request.user)
@@ -194,6 +261,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
         }
         return TemplateResponse(request, "admin/performance/appraisalcycle/close_confirm.html", context)
 
+    @admin_door("view")
     def progress_view(self, request, pk):
         c = get_object_or_404(AppraisalCycle, pk=pk)
         return JsonResponse(
@@ -206,6 +274,7 @@ class AppraisalCycleAdmin(HistoryAdmin):
             }
         )
 
+    @admin_door("view")
     def results_view(self, request, pk, fmt):
         cycle = get_object_or_404(AppraisalCycle, pk=pk)
         fmt = "xlsx" if fmt == "xlsx" else "csv"
@@ -220,16 +289,18 @@ class AppraisalCycleAdmin(HistoryAdmin):
                 self.message_user(request, done % {"name": cycle.name})
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
-    @admin.action(description=_("Close selected cycles (compute scores and payouts)"))
+    @admin.action(description=_("Close selected cycles (compute scores and payouts)"), permissions=["close"])
     def close_cycles(self, request, queryset):
         self._each(request, queryset, services.cycle_close, _("Close of %(name)s handed to the workers."))
 
-    @admin.action(description=_("Finalize selected cycles (lock them)"))
+    @admin.action(description=_("Finalize selected cycles (lock them)"), permissions=["finalize"])
     def finalize_cycles(self, request, queryset):
         self._each(request, queryset, services.cycle_finalize, _("%(name)s finalized and locked."))
 
-    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"))
+    @admin.action(description=_("Reopen selected finalized cycles (superuser, give a reason)"), permissions=["reopen"])
     def reopen_cycles(self, request, queryset):
         self._each(
             request,
@@ -238,9 +309,6 @@ class AppraisalCycleAdmin(HistoryAdmin):
             _("%(name)s reopened for review."),
             reason=request.POST.get("reason", ""),
         )
-
-    def has_delete_permission(self, request, obj=None):
-        return obj is None or obj.state in (CycleState.DRAFT, CycleState.OPEN)
 
 
 class IndicatorResultInline(TabularInline):
@@ -302,14 +370,6 @@ class AppraisalAdmin(HistoryAdmin):
     inlines = [SectionResultInline, IndicatorResultInline]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.cycle.locked:
-            return False
-        return super().has_change_permission(request, obj)
-
     def save_model(self, request, obj, form, change):
         """Calibration goes through the service: a reason is required and the change audited."""
         try:
@@ -332,11 +392,6 @@ class KciRatingAdmin(ImportDoor, HistoryAdmin):
     search_fields = ["=staff__employee_no"]
     list_select_related = ["cycle", "staff", "rated_by"]
     raw_id_fields = ["staff", "rated_by"]
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.cycle.locked:
-            return False
-        return super().has_change_permission(request, obj)
 
 
 @admin.register(MetricValue)

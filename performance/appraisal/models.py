@@ -167,6 +167,7 @@ class MetricValue(models.Model):
     numerator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=MetricSource.choices, default=MetricSource.COMPUTED)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("metric value")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
+from performance.common.authority import require
 
 from . import rules
 from .locks import cycle_assert_editable
@@ -22,6 +23,7 @@ from .selectors import kci_items
 @transaction.atomic
 def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, actor=None) -> KciRating:
     """A manager's rating of one KCI item of a member (again: replaces it), within the item's scale."""
+    require(actor, "performance.rate_kci", staff)
     cycle_assert_editable(cycle)
     item = next((i for i in kci_items(cycle=cycle).get(staff.role, []) if i.code == indicator), None)
     if item is None:
@@ -43,6 +45,7 @@ def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, acto
 
 @transaction.atomic
 def appraisal_override(*, appraisal, score=None, grade="", reason, actor) -> Appraisal:
+    require(actor, "performance.change_appraisal")
     cycle_assert_editable(appraisal.cycle)
     if not reason:
         raise ValidationError(_("A calibration needs a reason."))
@@ -60,6 +63,7 @@ def appeal_deadline(cycle) -> datetime.date | None:
 
 @transaction.atomic
 def appeal_file(*, appraisal, reason, actor) -> Appeal:
+    require(actor, "performance.add_appeal", appraisal)
     cycle = appraisal.cycle
     deadline = appeal_deadline(cycle)
     if cycle.state != CycleState.REVIEW or deadline is None or timezone.localdate() > deadline:
@@ -75,6 +79,9 @@ def appeal_file(*, appraisal, reason, actor) -> Appeal:
 
 @transaction.atomic
 def appeal_decide(*, appeal, upheld: bool, decision: str, actor) -> Appeal:
+    """HR decides an open appeal, once: the row is locked and a decided appeal stays decided."""
+    require(actor, "performance.change_appeal")
+    appeal = Appeal.objects.select_for_update().select_related("appraisal__cycle", "appraisal__staff").get(pk=appeal.pk)
     if appeal.status != AppealStatus.OPEN:
         return appeal
     cycle_assert_editable(appeal.appraisal.cycle)

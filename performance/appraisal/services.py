@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
+from performance.common.authority import require
 
 from . import close, hooks
 from .locks import cycle_assert_editable
@@ -20,7 +21,12 @@ from .tasks import cycle_close_task
 
 @transaction.atomic
 def cycle_create(*, name, start, end, templates=None, plans=None, actor=None, appeal_days=None) -> AppraisalCycle:
-    """An open cycle over [start, end) with the given templates (every active one by default)."""
+    """An open cycle over [start, end) with the given templates (every active one by default).
+
+    Every door that makes a cycle calls this (``create_cycle``, the admin's add form, the beat
+    tick): the same checks, the same plans pinned through ``hooks.cycle_created``.
+    """
+    require(actor, "performance.add_appraisalcycle")
     if AppraisalCycle.objects.filter(name=name).exists():
         raise ValidationError(_("A cycle named %(name)s exists already.") % {"name": name})
     if templates:
@@ -55,6 +61,7 @@ def cycle_close(*, cycle: AppraisalCycle, actor=None, inline: bool = False) -> A
     instead (demo seeding, and the benchmark that times the close without a broker).
     Closing a closed cycle again recomputes it.
     """
+    require(actor, "performance.close_appraisalcycle")
     with transaction.atomic():
         cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
         cycle_assert_editable(cycle)
@@ -80,7 +87,11 @@ def cycle_close(*, cycle: AppraisalCycle, actor=None, inline: bool = False) -> A
 
 @transaction.atomic
 def cycle_finalize(*, cycle, actor) -> AppraisalCycle:
-    """Lock a cycle in review: its scores, ratings, appeals and input data can no longer change."""
+    """Lock a cycle in review: its scores, ratings, appeals and input data can no longer change.
+
+    A compare-and-set under the cycle's row lock: only a cycle in review moves to finalized.
+    """
+    require(actor, "performance.finalize_appraisalcycle")
     cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state == CycleState.FINALIZED:
         return cycle
@@ -94,11 +105,12 @@ def cycle_finalize(*, cycle, actor) -> AppraisalCycle:
 @transaction.atomic
 def cycle_reopen(*, cycle, actor, reason: str) -> AppraisalCycle:
     """A superuser takes a finalized cycle back to review, with a reason in the audit trail."""
-    if not getattr(actor, "is_superuser", False):
-        raise ValidationError(_("Only a superuser can reopen a finalized cycle."))
+    require(actor, "performance.reopen_appraisalcycle")
     if not reason:
         raise ValidationError(_("Reopening needs a reason."))
     cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != CycleState.FINALIZED:
+        raise ValidationError(_("Only a finalized cycle can be reopened."))
     cycle.state = CycleState.REVIEW
     audited(cycle, actor, reason=reason).save()
     return cycle

@@ -2,7 +2,6 @@ from collections import Counter
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Value
@@ -14,10 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from performance.common.authority import door
 from performance.common.charts import bar_chart, line_chart
 from performance.common.numbers import bounded_decimal
 from performance.common.windows import window_bounds
-from performance.org.access import my_staff, require_groups
+from performance.org.access import my_staff
+from performance.org.models import Staff
 from performance.org.selectors import visible_staff
 from performance.qa.models import Inspection, InspectionScore, InspectionStatus
 from performance.sla.breach import any_breached_q, met_q
@@ -48,7 +49,7 @@ def breakdown(appraisal):
     return rows
 
 
-@login_required
+@door("performance.view_own_results")
 def my_results(request):
     me = my_staff(request)
     appraisals = list(
@@ -98,15 +99,15 @@ def _appraisal_context(appraisal):
     }
 
 
-@login_required
+@door("performance.view_appraisal", obj=("pk", Appraisal))
 def appraisal_detail(request, pk):
     qs = appraisal_with_breakdown(appraisal_list(viewer=request.user).filter(cycle__state__in=PUBLISHED))
     appraisal = get_object_or_404(qs, pk=pk)
     return render(request, "performance/appraisal_detail.html", _appraisal_context(appraisal))
 
 
-@login_required
 @require_POST
+@door("performance.add_appeal", obj=("pk", Appraisal))
 def appeal_create(request, pk):
     me = my_staff(request)
     appraisal = get_object_or_404(Appraisal.objects.filter(staff=me), pk=pk)
@@ -118,9 +119,8 @@ def appeal_create(request, pk):
     return redirect("appraisal-detail", pk=pk)
 
 
-@login_required
+@door("performance.view_team_page")
 def team(request):
-    require_groups(request, "Manager", "HR")
     cycles = AppraisalCycle.objects.all()
     data = request.GET.copy()
     if not data.get("cycle"):
@@ -176,10 +176,9 @@ def team(request):
     )
 
 
-@login_required
+@door("performance.rate_kci", obj=("staff_id", Staff))
 def kci_form(request, cycle_id, staff_id):
     """A manager rates one member's qualitative items for a cycle."""
-    require_groups(request, "Manager", "HR")
     cycle = get_object_or_404(AppraisalCycle, pk=cycle_id)
     me = getattr(request.user, "staff", None)
     member = get_object_or_404(visible_staff(viewer=request.user).exclude(pk=me.pk if me else None), pk=staff_id)
@@ -226,9 +225,8 @@ def _without_page(request) -> str:
     return params.urlencode()
 
 
-@login_required
+@door("performance.view_hr_dashboard")
 def hr_dashboard(request):
-    require_groups(request, "HR")
     cycles = list(AppraisalCycle.objects.order_by("-start")[:12])
     cycle = next((c for c in cycles if str(c.pk) == request.GET.get("cycle")), None) or next(
         (c for c in cycles if c.state in PUBLISHED), cycles[0] if cycles else None

@@ -4,22 +4,32 @@ and the file-import door.
 Every room's admin builds on ``ModelAdmin``, ``HistoryAdmin`` (with django-simple-history's
 history view) and ``TabularInline`` from here, so the admin's look and its shared rules
 change in one place.
+
+The shared rules: every permission the admin asks (to list, add, change, delete, import,
+export, run an action or open a custom view) is a question to the permission matrix
+(``authority.can``), and every change a form would save is checked against the row locks
+(``locking``) first, for the row as stored and for the row as it would be saved.
 """
+
+import copy
+from functools import wraps
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
+from django.forms.models import construct_instance
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import import_doors
+from . import authority, import_doors, locking
 from .exporting import EXPORT_FORMATS
 from .formatting import megabytes_text
 from .numbers import wrong_weight_total
@@ -28,7 +38,62 @@ from .uploads import ImportUploadStorage, max_upload_bytes
 BOUND = 10_000
 
 
-class ModelAdmin(admin.ModelAdmin):
+class LockCheckedForm(forms.BaseForm):
+    """A form mixin: refuse a change a row lock forbids, as a form error (nothing is saved)."""
+
+    def clean(self):
+        data = super().clean()
+        instance = getattr(self, "instance", None)
+        if instance is None:
+            return data
+        changed = set(self.changed_data)
+        try:
+            if instance.pk is not None:
+                locking.assert_change(type(instance).objects.get(pk=instance.pk), changed)
+            candidate = copy.copy(instance)
+            construct_instance(self, candidate)
+            locking.assert_change(candidate, changed if instance.pk is not None else None)
+        except locking.RowLocked as exc:
+            raise ValidationError(exc.messages) from None
+        return data
+
+
+class PolicyAdmin:
+    """Permissions from the matrix: ``app.verb_model`` for the admin's model (mixed into every admin)."""
+
+    def allows(self, request, verb: str, obj=None) -> bool:
+        return authority.can(request.user, authority.perm_name(self.opts, verb), obj)
+
+    def has_module_permission(self, request):
+        return self.allows(request, "view") or self.allows(request, "add")
+
+    def has_view_permission(self, request, obj=None):
+        return self.allows(request, "view", obj)
+
+    def has_add_permission(self, request):
+        return self.allows(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self.allows(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allows(request, "delete", obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (LockCheckedForm, form), {})
+
+    def get_readonly_fields(self, request, obj=None):
+        """A locked row that still takes some fields (an order's refund) shows only those as editable."""
+        fields = list(super().get_readonly_fields(request, obj))
+        lock = locking.lock_of(obj)
+        if lock is not None and lock.editable:
+            names = [f.name for f in (*self.opts.fields, *self.opts.many_to_many) if f.editable and not f.primary_key]
+            fields += [n for n in names if n not in lock.editable and n not in fields]
+        return fields
+
+
+class ModelAdmin(PolicyAdmin, admin.ModelAdmin):
     """The project's base admin."""
 
 
@@ -56,7 +121,43 @@ class HistoryAdmin(SimpleHistoryAdmin, ModelAdmin):
 
 
 class TabularInline(admin.TabularInline):
-    """The project's base inline."""
+    """The project's base inline: editing its rows is editing the parent, so the parent's rule decides."""
+
+    def _parent_allows(self, request, verb, obj):
+        return authority.can(request.user, authority.perm_name(self.parent_model._meta, verb), obj)
+
+    def has_view_permission(self, request, obj=None):
+        return self._parent_allows(request, "view", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent_allows(request, "add" if obj is None else "change", obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent_allows(request, "add" if obj is None else "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent_allows(request, "add" if obj is None else "change", obj)
+
+
+def admin_door(verb: str):
+    """A custom admin view's rule: the matrix's ``verb`` on the view's model (on the row ``pk`` names).
+
+    An unknown ``pk`` answers 404; a login the matrix refuses, 403. The verb is kept on the view
+    (``view.door``) for the test that walks every door.
+    """
+
+    def decorate(method):
+        @wraps(method)
+        def wrapper(self, request, *args, **kwargs):
+            obj = get_object_or_404(self.model, pk=kwargs["pk"]) if "pk" in kwargs else None
+            if not self.allows(request, verb, obj):
+                raise PermissionDenied
+            return method(self, request, *args, **kwargs)
+
+        wrapper.door = verb
+        return wrapper
+
+    return decorate
 
 
 class EstimatedCountPaginator(Paginator):
@@ -85,6 +186,13 @@ class BigTableAdmin(ModelAdmin):
     list_per_page = 50
 
 
+class ExportDoor(ExportMixin):
+    """django-import-export's export, allowed by the matrix's ``export`` verb of the model."""
+
+    def has_export_permission(self, request):
+        return self.allows(request, "export")
+
+
 class LimitedImportForm(ImportForm):
     """django-import-export's import form, saying so when the upload was over the size limit."""
 
@@ -109,7 +217,8 @@ class ImportDoor(ImportExportMixin):
 
     The kind (columns, parsing, checks, locks, writing) is declared once in the ingest room,
     which registers its django-import-export resource in ``import_doors``; the admin and
-    ``import_data`` then run the same code. Imports are all rows or none.
+    ``import_data`` then run the same code. Imports are all rows or none. Who may import and
+    export is the matrix's ``import`` and ``export`` verbs of the model.
 
     The upload goes through the same reader as ``import_data`` (``import_doors.import_formats``:
     encodings, size and XLSX limits), is kept on disk between the preview and the
@@ -125,6 +234,18 @@ class ImportDoor(ImportExportMixin):
     @property
     def import_formats(self):
         return import_doors.import_formats()
+
+    def has_import_permission(self, request):
+        return self.allows(request, "import")
+
+    def has_export_permission(self, request):
+        return self.allows(request, "export")
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        """The file's SHA-256 goes with the rows, for the import batch the import records."""
+        stored = ImportUploadStorage(name=form.cleaned_data["import_file_name"], read_mode="rb")
+        kwargs["checksum"] = import_doors.file_checksum(stored.path())
+        return super().process_dataset(dataset, form, request, **kwargs)
 
     def get_resource_classes(self, request=None):
         return [import_doors.resource_class(self.import_kind)]

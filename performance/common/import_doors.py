@@ -5,6 +5,8 @@ import it; it registers each kind's django-import-export resource here instead (
 ``performance.ingest.kinds`` is imported, which the app config does on start-up).
 """
 
+import hashlib
+
 _RESOURCES: dict[str, type] = {}
 _FORMATS: list[type] = []
 
@@ -18,6 +20,20 @@ def resource_class(kind: str) -> type:
         return _RESOURCES[kind]
     except KeyError:
         raise LookupError(f"no import kind {kind!r} is registered; known: {', '.join(sorted(_RESOURCES))}") from None
+
+
+def checksum(content: bytes) -> str:
+    """The SHA-256 of a file's bytes, as an import batch and a payroll batch record it."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def file_checksum(path) -> str:
+    """The SHA-256 of a file on disk, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def register_formats(formats: list[type]) -> None:

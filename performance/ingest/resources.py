@@ -12,7 +12,6 @@ from pathlib import Path
 import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import Format
 from import_export.results import RowResult
@@ -20,6 +19,7 @@ from import_export.results import RowResult
 from performance.common import import_doors
 from performance.common.formatting import cell
 
+from .batches import run_import
 from .readers import numbered, read_table
 from .schema import ImportFailed
 
@@ -102,10 +102,16 @@ class KindResource(resources.ModelResource):
         header = [str(h or "").strip() for h in (dataset.headers or [])]
         result.diff_headers = header
         try:
-            with transaction.atomic():
-                imported = self.import_kind.run(header, numbered(dataset))
-                if dry_run:
-                    transaction.set_rollback(True)
+            imported, _batch = run_import(
+                kind=self.import_kind,
+                header=header,
+                rows=numbered(dataset),
+                actor=kwargs.get("user"),
+                file_name=kwargs.get("file_name") or "",
+                checksum=kwargs.get("checksum") or "",
+                door="admin",
+                dry_run=dry_run,
+            )
         except ImportFailed as failed:
             for error in failed.errors:
                 values = dataset[error.row - 2] if 2 <= error.row <= len(dataset) + 1 else ()

@@ -5,6 +5,7 @@ import contextlib
 import uuid
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.bulk import pg_type
@@ -31,6 +32,7 @@ class Staging:
         qn = connection.ops.quote_name
         cols = ["_row integer"] + [f"{qn(f.column)} {f.db_type(connection)}" for f in self.fields]
         cols += [f"{qn(name)} {sqltype}" for name, sqltype in self.extra.items()]
+        cols.append("_action varchar(1)")  # what the upsert does to the row: "+" new, "~" changed (history)
         with connection.cursor() as cur:
             # PostgreSQL: an UNLOGGED table, not a TEMP one (temp tables live in the small
             # per-session temp_buffers and spill to disk). Created inside the import's
@@ -68,7 +70,8 @@ class Staging:
     def _flush(self):
         if self._batch:
             marks = ", ".join(["%s"] * len(self.columns))
-            self._cursor.executemany(f"INSERT INTO {self.table} VALUES ({marks})", self._batch)
+            names = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+            self._cursor.executemany(f"INSERT INTO {self.table} ({names}) VALUES ({marks})", self._batch)
             self._batch = []
 
     def finish_writes(self):
@@ -99,9 +102,11 @@ class Staging:
         for row, first in rows:
             errors.add(row, label, _("duplicate of row %(first)s in this file") % {"first": first})
 
-    def upsert(self, key: str, select_extra: dict[str, str] | None = None, joins: str = "") -> int:
+    def upsert(self, key: str, select_extra: dict[str, str] | None = None, joins: str = "", history=None) -> int:
         """Insert the new rows and update the known ones (by ``key``): re-importing never duplicates.
 
+        ``history = (user, reason)``: the model's django-simple-history records for every row
+        the upsert adds or changes (not for unchanged ones), written by one INSERT … SELECT.
         Returns how many rows were new.
         """
         qn = connection.ops.quote_name
@@ -112,6 +117,8 @@ class Staging:
         for name, expr in (select_extra or {}).items():
             names.append(name)
             select.append(expr)
+        if history is not None:
+            self._mark_changes(key, select, names, joins)
         with connection.cursor() as cur:
             if self.pg:
                 # An UPDATE of the rows that changed, then a plain INSERT of the new ones: cheaper
@@ -142,5 +149,42 @@ class Staging:
                     f"SELECT {', '.join(select)} FROM {self.table} s {joins} WHERE true "
                     f"ON CONFLICT ({qn(key)}) DO UPDATE SET {updates}"
                 )
+            if history is not None:
+                self._write_history(key, *history)
             cur.execute(f"DROP TABLE {self.table}")
         return created
+
+    def _mark_changes(self, key, select, names, joins) -> None:
+        """Mark the staged rows the upsert will add ("+") or change ("~"), before it runs."""
+        qn = connection.ops.quote_name
+        target = qn(self.model._meta.db_table)
+        others = [c for c in names if c != key]
+        rows = (
+            f"SELECT s._row, {', '.join(f'{e} AS {qn(n)}' for e, n in zip(select, names))} FROM {self.table} s {joins}"
+        )
+        differs = " OR ".join(f"t.{qn(c)} IS DISTINCT FROM n.{qn(c)}" for c in others) or "false"
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {self.table} SET _action = '+' WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {target} t WHERE t.{qn(key)} = {self.table}.{qn(key)})"
+            )
+            cur.execute(
+                f"UPDATE {self.table} SET _action = '~' WHERE _row IN (SELECT n._row FROM ({rows}) n "
+                f"JOIN {target} t ON t.{qn(key)} = n.{qn(key)} WHERE {differs})"
+            )
+
+    def _write_history(self, key, user, reason) -> None:
+        qn = connection.ops.quote_name
+        history = self.model.history.model
+        own = ("history_id", "history_date", "history_change_reason", "history_type", "history_user")
+        tracked = [f.column for f in history._meta.concrete_fields if f.name not in own]
+        columns = [*tracked, "history_date", "history_type", "history_user_id", "history_change_reason"]
+        when = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(map(qn, columns))}) "
+                f"SELECT {', '.join(f't.{qn(c)}' for c in tracked)}, %s, s._action, %s, %s "
+                f"FROM {qn(self.model._meta.db_table)} t JOIN {self.table} s ON t.{qn(key)} = s.{qn(key)} "
+                "WHERE s._action IS NOT NULL",
+                [when, getattr(user, "pk", user), reason],
+            )

@@ -1,7 +1,8 @@
 import datetime
 from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 
 from performance.ingest.schema import ImportFailed
@@ -27,3 +28,15 @@ def clear_errors():
         raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
     except ValidationError as exc:
         raise CommandError("\n".join(exc.messages)) from None
+    except PermissionDenied as exc:
+        raise CommandError(f"refused: {exc}") from None
+
+
+def acting_login(username: str):
+    """The login a workflow command acts as (``--user``): it must exist and be active."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"no login named {username}")
+    if not user.is_active:
+        raise CommandError(f"the login {username} is not active")
+    return user

@@ -18,6 +18,7 @@ from performance.appraisal.models import (  # noqa: F401
     SectionKind,
     SectionResult,
 )
+from performance.ingest.models import ImportBatch  # noqa: F401
 from performance.org.models import (  # noqa: F401
     Role,
     Staff,

@@ -1,17 +1,9 @@
-"""Who may open a page: the checks every view makes before it reads anything."""
+"""The login's own staff record, for the pages about oneself (who may open a page: ``common.authority.door``)."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import Staff
-from .selectors import in_groups
-
-
-def require_groups(request, *groups) -> None:
-    """403 unless the login is a superuser or in one of ``groups``."""
-    if not in_groups(request.user, *groups):
-        raise PermissionDenied
 
 
 def my_staff(request) -> Staff:

@@ -3,14 +3,14 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from performance.common.admin import HistoryAdmin, ImportDoor, ModelAdmin
+from performance.common.admin import HistoryAdmin, ImportDoor
 
 from . import services
 from .models import Staff, Team
 
 
 @admin.register(Team)
-class TeamAdmin(ModelAdmin):
+class TeamAdmin(HistoryAdmin):
     list_display = ["name", "parent", "member_count"]
     search_fields = ["name"]
     list_select_related = ["parent"]
@@ -38,15 +38,19 @@ class StaffAdmin(ImportDoor, HistoryAdmin):
     action_form = MoveTeamForm
     actions = ["activate", "deactivate", "move_team", "unlock_logins"]
 
-    @admin.action(description=_("Activate selected staff"))
+    def save_model(self, request, obj, form, change):
+        """Through the service: audited, and the member's login follows (active, role groups)."""
+        services.staff_save(staff=obj, actor=request.user)
+
+    @admin.action(description=_("Activate selected staff"), permissions=["change"])
     def activate(self, request, queryset):
         self._update(request, queryset, active=True)
 
-    @admin.action(description=_("Deactivate selected staff"))
+    @admin.action(description=_("Deactivate selected staff"), permissions=["change"])
     def deactivate(self, request, queryset):
         self._update(request, queryset, active=False)
 
-    @admin.action(description=_("Move selected staff to the chosen team"))
+    @admin.action(description=_("Move selected staff to the chosen team"), permissions=["change"])
     def move_team(self, request, queryset):
         team = Team.objects.filter(pk=request.POST.get("team")).first()
         if team is None:
@@ -54,7 +58,12 @@ class StaffAdmin(ImportDoor, HistoryAdmin):
             return
         self._update(request, queryset, team=team)
 
-    @admin.action(description=_("Unlock the logins of selected staff (after too many failed attempts)"))
+    def has_unlock_permission(self, request):
+        return self.allows(request, "unlock")
+
+    @admin.action(
+        description=_("Unlock the logins of selected staff (after too many failed attempts)"), permissions=["unlock"]
+    )
     def unlock_logins(self, request, queryset):
         n = services.logins_unlock(staff=queryset, actor=request.user)
         self.message_user(request, _("%(n)d logins unlocked.") % {"n": n})

@@ -25,6 +25,7 @@ class Team(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("team")

@@ -13,6 +13,34 @@ from .models import Role, Staff, Team
 from .selectors import employee_ids
 
 STAFF_FIELDS = ["name", "email", "team", "role", "hired_on", "active"]
+ROLE_GROUPS = {Role.MANAGER: "Manager"}  # groups that follow a member's role: added with it, removed without it
+
+
+def logins_follow(*, members) -> None:
+    """Each member's login follows the member: inactive when they leave, role groups as their role says.
+
+    A member who leaves (``active`` false) cannot log in any more; a member whose role
+    changes gains the groups of the new role and loses those of the old one (a demoted
+    manager loses the Manager group, and with it their reports' results). Other groups (HR,
+    Finance, QA) are not a staff role and are left as they are.
+    """
+    members = [m for m in members if m.user_id is not None]
+    if not members:
+        return
+    User.objects.filter(pk__in=[m.user_id for m in members if m.active], is_active=False).update(is_active=True)
+    User.objects.filter(pk__in=[m.user_id for m in members if not m.active], is_active=True).update(is_active=False)
+    groups = {g.name: g.pk for g in Group.objects.filter(name__in=set(ROLE_GROUPS.values()))}
+    through = User.groups.through
+    for role, name in ROLE_GROUPS.items():
+        if name not in groups:
+            continue
+        holders = [m.user_id for m in members if m.role == role]
+        others = [m.user_id for m in members if m.role != role]
+        through.objects.filter(group_id=groups[name], user_id__in=others).delete()
+        through.objects.bulk_create(
+            [through(user_id=uid, group_id=groups[name]) for uid in holders], ignore_conflicts=True
+        )
+
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +61,27 @@ def logins_unlock(*, staff, actor) -> int:
 
 @transaction.atomic
 def staff_update_many(*, staff, actor, **values) -> int:
-    """Set ``values`` (active, team, …) on every member in ``staff``, audited per member."""
+    """Set ``values`` (active, team, role …) on every member in ``staff``, audited per member; logins follow."""
     members = list(staff)
     for member in members:
         for name, value in values.items():
             setattr(member, name, value)
     bulk_update_with_history(members, Staff, list(values), default_user=actor)
+    logins_follow(members=members)
     return len(members)
 
 
 @transaction.atomic
-def staff_upsert_many(*, members: list[dict], actor=None) -> int:
+def staff_save(*, staff, actor) -> Staff:
+    """Save one member as a form edited it (the admin's change form), audited; the login follows."""
+    staff.full_clean()
+    audited(staff, actor).save()
+    logins_follow(members=[staff])
+    return staff
+
+
+@transaction.atomic
+def staff_upsert_many(*, members: list[dict], actor=None, reason=None) -> int:
     """Create or update members by employee_no, with their teams, logins and groups.
 
     ``members`` are checked already (``ingest.kinds.staff``): each dict has employee_no, name,
@@ -87,23 +125,29 @@ def staff_upsert_many(*, members: list[dict], actor=None) -> int:
                 setattr(member, name, value)
             to_update.append(member)
     if to_create:
-        bulk_create_with_history(to_create, Staff, default_user=actor)
+        bulk_create_with_history(to_create, Staff, default_user=actor, default_change_reason=reason)
     if to_update:
-        bulk_update_with_history(to_update, Staff, STAFF_FIELDS, default_user=actor)
-    ids = employee_ids()
-    managed = [
-        Staff(pk=ids[m["employee_no"]], manager_id=ids.get(m["manager"]) if m["manager"] else None) for m in members
-    ]
-    Staff.objects.bulk_update(managed, ["manager"], batch_size=1000)
-    groups = {g.name: g for g in Group.objects.filter(name__in=["Staff", "Manager"])}
-    through = User.groups.through
-    links = []
+        bulk_update_with_history(to_update, Staff, STAFF_FIELDS, default_user=actor, default_change_reason=reason)
+    # managers may be in the same file: set them once every member exists, with history for those that changed
+    stored = {s.employee_no: s for s in Staff.objects.filter(employee_no__in=numbers)}
+    ids = {**employee_ids(), **{no: s.pk for no, s in stored.items()}}
+    moved = []
     for m in members:
-        user = users.get(m["employee_no"])
-        if user is None:
-            continue
-        links.append(through(user_id=user.pk, group_id=groups["Staff"].pk))
-        if m["role"] == Role.MANAGER:
-            links.append(through(user_id=user.pk, group_id=groups["Manager"].pk))
-    through.objects.bulk_create(links, ignore_conflicts=True)
+        member = stored[m["employee_no"]]
+        manager_id = ids.get(m["manager"]) if m["manager"] else None
+        if member.manager_id != manager_id:
+            member.manager_id = manager_id
+            moved.append(member)
+    if moved:
+        bulk_update_with_history(
+            moved, Staff, ["manager"], batch_size=1000, default_user=actor, default_change_reason=reason
+        )
+    staff_group = Group.objects.filter(name="Staff").first()
+    if staff_group is not None:
+        through = User.groups.through
+        through.objects.bulk_create(
+            [through(user_id=s.user_id, group_id=staff_group.pk) for s in stored.values() if s.user_id],
+            ignore_conflicts=True,
+        )
+    logins_follow(members=list(stored.values()))
     return len(to_create)

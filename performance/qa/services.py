@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
+from performance.common.authority import require
 from performance.common.money import round_half_up
 from performance.common.numbers import bounded_decimal, frac
 
@@ -58,6 +59,7 @@ def inspection_score(*, scorecard, scores: dict) -> tuple[Decimal, bool]:
 
 @transaction.atomic
 def inspection_submit(*, inspection, scores: dict, root_cause: str = "", actor) -> Inspection:
+    require(actor, "performance.inspect")
     inspector = _staff_of(actor)
     inspection = Inspection.objects.select_for_update().select_related("scorecard", "ticket").get(pk=inspection.pk)
     reviewing = inspection.status == InspectionStatus.DISPUTED
@@ -91,6 +93,7 @@ def inspection_submit(*, inspection, scores: dict, root_cause: str = "", actor) 
 
 @transaction.atomic
 def inspection_dispute(*, inspection, reason: str, actor) -> Inspection:
+    require(actor, "performance.dispute_inspection", inspection)
     if inspection.ticket.staff_id != _staff_of(actor).pk:
         raise ValidationError(_("Only the agent can dispute their inspection."))
     if inspection.status != InspectionStatus.DONE or inspection.passed:
@@ -108,6 +111,7 @@ def inspection_dispute(*, inspection, reason: str, actor) -> Inspection:
 @transaction.atomic
 def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspection | None:
     """Swap a ticket that cannot be judged for the agent's next ticket in hash order."""
+    require(actor, "performance.inspect")
     if inspection.status != InspectionStatus.PENDING:
         raise ValidationError(_("Only a pending inspection can be replaced."))
     if not reason.strip():
@@ -135,6 +139,7 @@ def inspection_replace(*, inspection, reason: str, actor, seed=None) -> Inspecti
 @transaction.atomic
 def calibration_score(*, round, ticket, scores: dict, actor) -> None:
     """An inspector's blind scores of one calibration ticket (again: replaces them)."""
+    require(actor, "performance.inspect")
     inspector = _staff_of(actor)
     if not round.open:
         raise ValidationError(_("This calibration round is closed."))

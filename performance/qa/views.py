@@ -1,25 +1,24 @@
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from performance.common.authority import door
 from performance.common.numbers import bounded_decimal
-from performance.org.access import my_staff, require_groups
+from performance.org.access import my_staff
 
 from . import selectors, services
 from .models import CalibrationRound, Inspection
 from .services import SCORE_DIGITS, SCORE_PLACES
 
 
-@login_required
+@door("performance.inspect")
 def qa_queue(request):
     """An inspector's queue: the next ticket, its facts and the rubric; save and next."""
-    require_groups(request, "QA")
     me = my_staff(request)
     pending = selectors.inspection_queue(inspector=me)
     errors = []
@@ -99,10 +98,9 @@ def _item_score(request, item):
 EARLIEST, LATEST = datetime.date(1970, 1, 1), datetime.date(9000, 1, 1)  # a window the calendar can hold
 
 
-@login_required
+@door("performance.view_qa_dashboard")
 def qa_dashboard(request):
     """Pass rate by team, inspector and rubric item; calibration drift between inspectors."""
-    require_groups(request, "QA", "HR")
     today = timezone.localdate()
     try:
         start = datetime.date.fromisoformat(request.GET.get("start", ""))
@@ -125,8 +123,8 @@ def qa_dashboard(request):
     )
 
 
-@login_required
 @require_POST
+@door("performance.dispute_inspection", obj=("pk", Inspection))
 def inspection_dispute(request, pk):
     me = my_staff(request)
     inspection = get_object_or_404(Inspection.objects.filter(ticket__staff=me), pk=pk)

@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from performance.common.money import MONEY_FIELD
 from performance.org.models import Staff
@@ -115,6 +116,7 @@ class Order(models.Model):
     term_end = models.DateField(_("service term ends"), null=True, blank=True)
     refunded_amount = models.DecimalField(_("refunded amount"), default=0, **MONEY_FIELD)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("order")

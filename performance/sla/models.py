@@ -123,6 +123,7 @@ class Complaint(models.Model):
     first_response_escalated_at = models.DateTimeField(_("first response breach escalated"), null=True, blank=True)
     resolution_escalated_at = models.DateTimeField(_("resolution breach escalated"), null=True, blank=True)
     paused_minutes = models.PositiveIntegerField(_("minutes paused (waiting on the customer)"), default=0, db_default=0)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint")

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
@@ -18,7 +18,7 @@ from commission.compute import cycle_payouts_compute
 from commission.definitions import plan_load
 from commission.models import CycleBudget, ExportBatch, LineKind, Payout, PayoutLine, PayoutStatus, StatementQuery
 from commission.statements import budget_check, statement_query_answer, statement_query_ask
-from commission.workflow import payouts_approve, payouts_hold, payouts_mark_paid, payouts_unlock, payroll_export_record
+from commission.workflow import payouts_approve, payouts_hold, payouts_mark_paid, payouts_unlock, payroll_export
 from performance.appraisal.definitions import template_load
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.models import Order
@@ -228,16 +228,16 @@ def test_state_machine_refusals_and_locked_recompute(db):
     hr = UserFactory(username="hr1", groups=["HR"])
     finance = UserFactory(username="fin1", groups=["Finance"])
     assert Group.objects.get(name="Finance").user_set.filter(pk=finance.pk).exists()
-    with pytest.raises(ValidationError, match="Only Finance"):
+    with pytest.raises(PermissionDenied, match="hr1 may not approve payout: the login's roles do not allow it"):
         payouts_approve(payouts=[payout], actor=hr)
     with pytest.raises(ValidationError, match="cannot become Paid"):
         payouts_mark_paid(payouts=[payout], actor=finance)
     with pytest.raises(ValidationError, match="needs a reason"):
         payouts_hold(payouts=[payout], actor=finance, reason="")
-    assert payouts_approve(payouts=[payout], actor=finance) == 1
+    assert payouts_approve(payouts=[payout], actor=finance).moved == 1
     with pytest.raises(ValidationError, match="approved payouts"):
         cycle_close(inline=True, cycle=cycle)
-    payroll_export_record(cycle=cycle, payouts=[payout], content=b"x", file_format="csv", actor=finance)
+    payroll_export(cycle=cycle, actor=finance, file_format="csv")
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.EXPORTED
     assert payouts_mark_paid(payouts=[payout], actor=finance) == 1
@@ -484,7 +484,7 @@ def test_export_payouts_for_payroll_takes_approved_ones_and_records_who(db, tmp_
     finance = UserFactory(username="fin6", groups=["Finance"])
     payouts_approve(payouts=[Payout.objects.get(staff__employee_no="S050")], actor=finance)
     out = tmp_path / "pay.xlsx"
-    with pytest.raises(CommandError, match="Only Finance"):
+    with pytest.raises(CommandError, match="refused: hr6 may not payroll payout"):
         call_command(
             "export_payouts",
             cycle.name,

@@ -101,8 +101,8 @@ def test_inspectors_are_assigned_round_robin_never_to_their_own_tickets():
 
 
 def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
-    inspector = StaffFactory(employee_no="Q1")
-    reviewer = StaffFactory(employee_no="Q2")
+    inspector = StaffFactory(employee_no="Q1", user=UserFactory(username="q1", groups=["Staff", "QA"]))
+    reviewer = StaffFactory(employee_no="Q2", user=UserFactory(username="q2", groups=["Staff", "QA"]))
     agent = StaffFactory(employee_no="A1")
     TicketFactory(staff=agent, external_id="T1", created_at=local(2026, 1, 6, 10))
     qa_sample(**WEEK)
@@ -154,7 +154,10 @@ def test_qa_sample_command_and_export(tmp_path):
 
 
 def test_calibration_drift_shows_strict_and_lenient_inspectors(client):
-    strict, lenient, middle = (StaffFactory(employee_no=f"Q{i}", name=n) for i, n in enumerate(["严", "宽", "中"]))
+    strict, lenient, middle = (
+        StaffFactory(employee_no=f"Q{i}", name=n, user=UserFactory(username=f"q{i}", groups=["Staff", "QA"]))
+        for i, n in enumerate(["严", "宽", "中"])
+    )
     TicketFactory(external_id="CAL1", created_at=local(2026, 1, 6, 10))
     card = Scorecard.objects.get(code="default")
     rnd = CalibrationRound.objects.create(name="Jan", scorecard=card)

@@ -1,18 +1,18 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from commission.payroll import payouts_file, write_payouts
-from commission.selectors import approved_for_payroll, payout_list
-from commission.workflow import assert_finance, payroll_export_record
+from commission.payroll import write_payouts
+from commission.selectors import payout_list
+from commission.workflow import payroll_export
 from performance.common.exporting import choose_format
-from performance.management.base import clear_errors
+from performance.management.base import acting_login, clear_errors
 from performance.models import AppraisalCycle
 
 
 class Command(BaseCommand):
     help = (
-        "One row per payout of the cycle, changing nothing. With --for-payroll: only approved payouts, "
-        "which are then marked exported and recorded in a batch with the file's checksum."
+        "One row per payout of the cycle, changing nothing. With --for-payroll --user LOGIN: the approved "
+        "payouts not yet exported, which are then marked exported, exactly once, and recorded in a batch with "
+        "the file's checksum; run again (or at the same time), it writes the header row only."
     )
 
     def add_arguments(self, parser):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True)
         parser.add_argument("--format", choices=["csv", "xlsx"])
         parser.add_argument("--for-payroll", action="store_true")
-        parser.add_argument("--user", help="with --for-payroll: the Finance login recorded as the exporter")
+        parser.add_argument("--user", help="with --for-payroll (required there): the login that exports")
 
     def handle(self, name, output, format=None, for_payroll=False, user=None, **options):
         cycle = AppraisalCycle.objects.filter(name=name).first()
@@ -31,19 +31,16 @@ class Command(BaseCommand):
             n = write_payouts(output, payout_list(cycle=cycle), fmt)
             self.stdout.write(f"wrote {n} payouts to {output}")
             return
-        actor = None
-        if user:
-            actor = get_user_model().objects.filter(username=user).first()
-            if actor is None:
-                raise CommandError(f"no user {user}")
-            with clear_errors():
-                assert_finance(actor)
-        payouts = approved_for_payroll(cycle=cycle)
-        content = payouts_file(payouts, fmt)
+        if not user:
+            raise CommandError("--for-payroll needs --user LOGIN: the login that exports")
+        actor = acting_login(user)
         with clear_errors():
-            batch = payroll_export_record(cycle=cycle, payouts=payouts, content=content, file_format=fmt, actor=actor)
+            batch, content = payroll_export(cycle=cycle, actor=actor, file_format=fmt)
         with open(output, "wb") as fh:
             fh.write(content)
+        if batch is None:
+            self.stdout.write(f"nothing left to export for {name}: every approved payout was exported already")
+            return
         self.stdout.write(
-            f"wrote {len(payouts)} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}"
+            f"wrote {batch.payout_count} approved payouts to {output}; batch {batch.pk}, sha256 {batch.checksum}"
         )

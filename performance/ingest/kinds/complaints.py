@@ -44,7 +44,7 @@ FIELDS = [
 
 
 @register("complaints", model=Complaint, schema=SCHEMA, key=("external_id",), table=Complaint._meta.db_table)
-def import_complaints(header, rows) -> Imported:
+def import_complaints(header, rows, *, actor=None, reason=None) -> Imported:
     index = SCHEMA.check_header(header)
     errors, staff, locked, due = ErrorLog(), employee_ids(), LockedWindows(), DueTimes()
     with Staging(Complaint, FIELDS) as stage:
@@ -85,5 +85,6 @@ def import_complaints(header, rows) -> Imported:
         errors.raise_if_any()
         stage.duplicates("external_id", errors, "external_id")
         errors.raise_if_any()
-        created = stage.upsert("external_id")
+        locked.check_existing(stage, Complaint._meta.db_table, "received_at", errors)
+        created = stage.upsert("external_id", history=(actor, reason))
         return Imported(rows=stage.count, created=created)

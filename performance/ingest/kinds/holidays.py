@@ -21,7 +21,7 @@ SCHEMA = Schema(
 
 
 @register("holidays", model=CalendarDay, schema=SCHEMA, key=("calendar", "date"))
-def import_holidays(header, rows) -> Imported:
+def import_holidays(header, rows, *, actor=None, reason=None) -> Imported:
     index = SCHEMA.check_header(header)
     errors = ErrorLog()
     calendars = {c.name: c for c in BusinessCalendar.objects.all()}

@@ -25,7 +25,7 @@ SCHEMA = Schema(
 
 
 @register("kci", model=KciRating, schema=SCHEMA, key=("cycle", "employee_no", "indicator"))
-def import_kci(header, rows) -> Imported:
+def import_kci(header, rows, *, actor=None, reason=None) -> Imported:
     index = SCHEMA.check_header(header)
     errors, cycles, staff = ErrorLog(), CycleNames(), employee_ids()
     roles = dict(Staff.objects.values_list("id", "role"))
@@ -84,7 +84,9 @@ def import_kci(header, rows) -> Imported:
             obj.rating, obj.comment, obj.rated_by_id = r["rating"], r["comment"], rater
             changed.append(obj)
     if new:
-        bulk_create_with_history(new, KciRating)
+        bulk_create_with_history(new, KciRating, default_user=actor, default_change_reason=reason)
     if changed:
-        bulk_update_with_history(changed, KciRating, ["rating", "comment", "rated_by"])
+        bulk_update_with_history(
+            changed, KciRating, ["rating", "comment", "rated_by"], default_user=actor, default_change_reason=reason
+        )
     return Imported(rows=len(parsed), created=len(new))

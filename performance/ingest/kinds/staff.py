@@ -25,7 +25,7 @@ SCHEMA = Schema(
 
 
 @register("staff", model=Staff, schema=SCHEMA, key=("employee_no",))
-def import_staff(header, rows) -> Imported:
+def import_staff(header, rows, *, actor=None, reason=None) -> Imported:
     index = SCHEMA.check_header(header)
     errors = ErrorLog()
     parsed, seen = [], {}
@@ -51,5 +51,5 @@ def import_staff(header, rows) -> Imported:
         if r["manager"] == r["employee_no"]:
             errors.add(number, "manager", _("a member cannot manage themself"))
     errors.raise_if_any()
-    created = staff_upsert_many(members=[r for _n, r in parsed])
+    created = staff_upsert_many(members=[r for _n, r in parsed], actor=actor, reason=reason)
     return Imported(rows=len(parsed), created=created)

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from performance.ingest.kinds import KINDS
 from performance.ingest.services import import_file
-from performance.management.base import clear_errors
+from performance.management.base import acting_login, clear_errors
 
 
 class Command(BaseCommand):
@@ -12,10 +12,12 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(KINDS))
         parser.add_argument("path")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+        parser.add_argument("--user", help="the login the import acts as: refused unless it may import KIND")
 
-    def handle(self, kind, path, dry_run=False, **options):
+    def handle(self, kind, path, dry_run=False, user=None, **options):
+        actor = acting_login(user) if user else None
         with clear_errors():
-            result = import_file(kind=kind, path=path, dry_run=dry_run)
+            result = import_file(kind=kind, path=path, dry_run=dry_run, actor=actor)
         if dry_run:
             self.stdout.write(f"{result.rows} {kind} rows are valid; nothing written (dry run)")
         else:

@@ -24,7 +24,7 @@ def fill_sampling_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0006_ticket_decimal_avg_response'),
+        ('performance', '0007_history_and_import_batches'),
     ]
 
     operations = [

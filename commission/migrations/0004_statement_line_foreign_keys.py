@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commission', '0002_statement_line_references'),
-        ('performance', '0007_scale_indexes_and_sampling_key'),
+        ('commission', '0003_history_and_payroll_files'),
+        ('performance', '0008_scale_indexes_and_sampling_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
