@@ -146,6 +146,7 @@ MATRIX: dict[str, Rule] = {
         unless_delete=("kept", "cycle has run"),
         extra={
             "close": _all(*HR_ONLY, unless=("locked",)),
+            "retry_close": _all(*HR_ONLY, unless=("locked",)),  # a close that failed or stalled
             "finalize": _all(*HR_ONLY),
             "reopen": _all(SUPERUSER),
         },

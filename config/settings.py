@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.FailureMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers a locked-out login
 ]
 
@@ -157,6 +158,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# A command's failure is one line on the terminal; its traceback goes to this file (empty: stderr).
+COMMAND_LOG_FILE = os.environ.get("COMMAND_LOG_FILE", str(BASE_DIR / "var" / "log" / "commands.log"))
 # Login throttling (django-axes) on /login/ and /admin/login/: after AXES_FAILURE_LIMIT failed
 # attempts the same login from the same address is refused for AXES_COOLOFF_HOURS; HR unlocks
 # it earlier from the staff admin ("Unlock login"), a superuser also from "Access attempts".
@@ -224,7 +227,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "commands": {
+            "class": "config.logs.FileHandlerMakingDirs",
+            "filename": COMMAND_LOG_FILE,
+            "delay": True,
+            "formatter": "plain",
+        }
+        if COMMAND_LOG_FILE
+        else {"class": "logging.NullHandler"},
+    },
+    "loggers": {"performance.commands": {"handlers": ["commands"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
@@ -232,6 +246,9 @@ LOGGING = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# No task's result is read: the close's steps report through the database (CloseChunk), so a
+# task never waits on the result backend (nor retries it when the broker is down).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -243,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
     "cycles-open-and-close": {
         "task": "performance.appraisal.scheduling.cycles_tick_task",
         "schedule": 15 * 60,
+    },
+    "close-watchdog": {
+        "task": "performance.appraisal.tasks.close_watchdog_task",
+        "schedule": int(os.environ.get("CLOSE_WATCHDOG_SECONDS", "60")),
     },
     "complaints-mark-breaches": {
         "task": "performance.sla.tasks.complaints_mark_breaches_task",
@@ -269,6 +290,13 @@ APPRAISAL = {
     "AUTO_OPEN_FREQUENCY": os.environ.get("AUTO_OPEN_FREQUENCY", ""),
     "IMPROVEMENT_PLAN_AFTER": 2,
     "CHUNK_PAUSE_SECONDS": float(os.environ.get("CLOSE_CHUNK_PAUSE_SECONDS", "0")),
+    # The close's watchdog (docs/deployment.md): a chunk silent for longer than its bound is sent again.
+    "CLOSE_WATCHDOG_SECONDS": int(os.environ.get("CLOSE_WATCHDOG_SECONDS", "60")),
+    "CLOSE_STALL_MIN_SECONDS": int(os.environ.get("CLOSE_STALL_MIN_SECONDS", "120")),
+    "CLOSE_STALL_FACTOR": int(os.environ.get("CLOSE_STALL_FACTOR", "5")),
+    "CLOSE_SECONDS_PER_MEMBER": float(os.environ.get("CLOSE_SECONDS_PER_MEMBER", "0.01")),
+    "CLOSE_MAX_RESENDS": int(os.environ.get("CLOSE_MAX_RESENDS", "3")),
+    "CLOSE_MAX_DELIVERIES": int(os.environ.get("CLOSE_MAX_DELIVERIES", "3")),
 }
 QA = {
     "SAMPLE_RATE": os.environ.get("QA_SAMPLE_RATE", "0.05"),

@@ -18,7 +18,7 @@ from django.db import connection
 
 from config.celery import app
 from performance.appraisal.services import cycle_close, cycle_create
-from performance.models import Appraisal, AppraisalCycle, CycleState, IndicatorResult, KciRating
+from performance.models import Appraisal, AppraisalCycle, CloseChunk, CycleState, IndicatorResult, KciRating
 from tests.factories import make_population
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +33,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """A real `celery worker` on the test database: prefork, one child, chunks of one member, each pausing."""
+WATCHDOG = {"CLOSE_WATCHDOG_SECONDS": "2", "CLOSE_STALL_MIN_SECONDS": "8"}
 
-    app.control.purge()
+
+def start_worker(log: Path, *, beat: bool = False, **env_overrides) -> subprocess.Popen:
+    """A real `celery worker` on the test database in a process group of its own: prefork, one child,
+    chunks of one member, each pausing 2 s; with ``beat`` it runs the beat too (the watchdog)."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -45,43 +46,55 @@ def worker(tmp_path):
         "CLOSE_CHUNK_SIZE": "1",
         "CLOSE_CHUNK_PAUSE_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
+        **env_overrides,
     }
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-l",
+        "info",
+        "-c",
+        "1",
+        "-P",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    if beat:
+        command += ["-B", "-s", str(log.parent / f"beat-{log.stem}")]
+    with log.open("a") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-l",
-                "info",
-                "-c",
-                "1",
-                "-P",
-                "prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "ready." in log.read_text(), log.read_text()
     proc.log = log
-    yield proc
-    proc.send_signal(signal.SIGTERM)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def worker(tmp_path):
+    app.control.purge()
+    proc = start_worker(tmp_path / "worker.log")
+    yield proc
+    stop(proc)
 
 
 def pool_children(pid: int) -> list[int]:
@@ -120,7 +133,7 @@ def snapshot(cycle):
     return appraisals, indicators
 
 
-def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker, agent_template):
+def test_a_close_runs_through_a_real_worker_and_survives_a_killed_pool_child(worker, agent_template):
     assert settings.CELERY_BROKER_URL and connection.vendor == "postgresql"
     a, _b, _c = make_population()
     calm = cycle_create(name="calm", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
@@ -138,24 +151,60 @@ def test_a_close_runs_through_a_real_worker_and_survives_a_killed_worker(worker,
         ("E003", Decimal("100.00"), None, "not_rated"),
     ]
 
-    # the same close, with the pool child killed in the middle of a chunk
-    received = "cycle_close_task"  # its chunks start as soon as it has run
+    # the same close, with the pool child killed in the middle of a chunk: the broker hands the chunk back
+    received = "cycle_metrics_chunk_task"
     seen = worker.log.read_text().count(received)
     cycle_close(cycle=stormy)
     deadline = time.monotonic() + 30
     while worker.log.read_text().count(received) == seen and time.monotonic() < deadline:
         time.sleep(0.05)
-    before = worker.log.read_text().count(received) - seen
     time.sleep(0.8)  # inside the first chunk's 2 s pause: nothing of it is committed yet
     children = pool_children(worker.pid)
     assert children, "no pool child to kill"
     for child in children:
         os.kill(child, signal.SIGKILL)
-    assert before > 0
     assert wait_closed(stormy, timeout=180).state == CycleState.REVIEW, stormy.error
     assert "WorkerLostError" in worker.log.read_text()
     assert snapshot(stormy) == expected
     assert AppraisalCycle.objects.get(pk=stormy.pk).progress_done == 3
+
+
+def test_a_close_finishes_after_its_whole_worker_is_killed_and_a_new_one_starts(tmp_path, agent_template):
+    """The main process and its children killed, as when a machine dies: the messages of the chunks it held
+    stay unacknowledged in Redis for the visibility timeout (an hour); the watchdog of the next worker's beat
+    sends those chunks again within seconds, and the close ends as a clean one."""
+    app.control.purge()
+    a, _b, _c = make_population()
+    calm = cycle_create(name="calm", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    crash = cycle_create(name="crash", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    for cycle in (calm, crash):
+        KciRating.objects.create(cycle=cycle, staff=a, indicator="attitude", rating=4)
+    first = start_worker(tmp_path / "first.log", beat=True, **WATCHDOG)
+    try:
+        cycle_close(cycle=calm)
+        assert wait_closed(calm).state == CycleState.REVIEW, calm.error
+        expected = snapshot(calm)
+        # when: the close starts, and the whole worker (main process, pool, beat) dies inside a chunk
+        seen = first.log.read_text().count("cycle_metrics_chunk_task")
+        cycle_close(cycle=crash)
+        deadline = time.monotonic() + 30
+        while first.log.read_text().count("cycle_metrics_chunk_task") == seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.8)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        stop(first)
+    killed_at = time.monotonic()
+    second = start_worker(tmp_path / "second.log", beat=True, **WATCHDOG)
+    try:
+        # then: it finishes within a stated bound (the stall bound, a watchdog tick, three 2 s chunks, slack)
+        assert wait_closed(crash, timeout=90).state == CycleState.REVIEW, crash.error
+        assert time.monotonic() - killed_at < 90
+        assert snapshot(crash) == expected
+        assert CloseChunk.objects.filter(cycle=crash, resends__gt=0).exists()
+    finally:
+        stop(second)
 
 
 def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):

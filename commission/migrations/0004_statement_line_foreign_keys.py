@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('commission', '0003_history_and_payroll_files'),
-        ('performance', '0008_scale_indexes_and_sampling_key'),
+        ('performance', '0009_scale_indexes_and_sampling_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

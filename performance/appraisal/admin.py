@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from performance.common.admin import (
@@ -20,7 +21,7 @@ from performance.common.admin import (
 )
 from performance.common.exporting import table_response
 
-from . import reviews, rules, services
+from . import reviews, rules, runs, services
 from .definitions import template_to_dict, template_to_yaml, validate_template
 from .models import (
     Appeal,
@@ -177,10 +178,11 @@ class AppraisalCycleAdmin(HistoryAdmin):
         "close_run",
         "error",
         "closing_started_at",
+        "progress_at",
         "closed_at",
         "finalized_at",
     ]
-    actions = ["close_cycles", "finalize_cycles", "reopen_cycles"]
+    actions = ["close_cycles", "retry_closes", "finalize_cycles", "reopen_cycles"]
     change_form_template = "admin/performance/appraisalcycle/change_form.html"
 
     def has_close_permission(self, request):
@@ -219,6 +221,17 @@ class AppraisalCycleAdmin(HistoryAdmin):
     def progress(self, obj):
         if obj.state == CycleState.FAILED:
             return format_html('<span title="{}">{}</span>', obj.error, _("failed"))
+        if obj.state == CycleState.CLOSING:
+            since = runs.last_progress(obj)
+            stalled = runs.stalled_for(obj)
+            text = _("%(done)s / %(total)s, last progress %(ago)s ago") % {
+                "done": obj.progress_done,
+                "total": obj.progress_total,
+                "ago": timesince(since) if since else "-",
+            }
+            if stalled is not None:
+                return format_html('<strong class="stalled">{}</strong> · {}', _("stalled"), text)
+            return text
         if obj.progress_total:
             return f"{obj.progress_done} / {obj.progress_total}"
         return "-"
@@ -295,6 +308,13 @@ class AppraisalCycleAdmin(HistoryAdmin):
     @admin.action(description=_("Close selected cycles (compute scores and payouts)"), permissions=["close"])
     def close_cycles(self, request, queryset):
         self._each(request, queryset, services.cycle_close, _("Close of %(name)s handed to the workers."))
+
+    @admin.action(description=_("Retry selected closes that failed or stalled"), permissions=["retry_close"])
+    def retry_closes(self, request, queryset):
+        self._each(request, queryset, services.cycle_close, _("Close of %(name)s started again."), retry=True)
+
+    def has_retry_close_permission(self, request):
+        return self.allows(request, "retry_close")
 
     @admin.action(description=_("Finalize selected cycles (lock them)"), permissions=["finalize"])
     def finalize_cycles(self, request, queryset):

@@ -50,9 +50,11 @@ def current_run(cycle_id: int, run: int) -> AppraisalCycle | None:
 
 
 @gc_paused()
-@transaction.atomic
 def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> None:
-    """One chunk: replace the computed metrics of these members (one row each). Safe to run twice."""
+    """One chunk's metrics: replace the computed metrics of these members (one row each). Safe to run twice.
+
+    Runs inside the caller's transaction (``runs.run_chunk``), which marks the chunk done with it.
+    """
     cycle = current_run(cycle_id, run)
     if cycle is None or not staff_ids:
         return
@@ -67,8 +69,6 @@ def cycle_compute_metrics(*, cycle_id: int, run: int, staff_ids: list[int]) -> N
             for sid, metrics in values.items()
         ),
     )
-    done = MemberMetrics.objects.filter(cycle=cycle).count()
-    AppraisalCycle.objects.filter(pk=cycle.pk, close_run=run).update(progress_done=done)
 
 
 def cycle_metric_map(*, cycle: AppraisalCycle, staff_ids=None) -> dict[int, StoredMetrics]:
@@ -351,18 +351,6 @@ def _needs_plan(grade, previous) -> bool:
     streak = settings.APPRAISAL["IMPROVEMENT_PLAN_AFTER"]
     history = [grade] + previous[: streak - 1]
     return len(history) >= streak and all(g == "needs_improvement" for g in history)
-
-
-def close_here(*, cycle_id: int, run: int) -> None:
-    """Every step of a close in this process, one after the other; a failure marks the cycle failed."""
-    try:
-        cycle = AppraisalCycle.objects.get(pk=cycle_id)
-        for ids in cycle_chunks(cycle):
-            cycle_compute_metrics(cycle_id=cycle_id, run=run, staff_ids=ids)
-        cycle_score(cycle_id=cycle_id, run=run)
-    except Exception as exc:
-        mark_failed(cycle_id=cycle_id, run=run, error=f"{type(exc).__name__}: {exc}")
-        raise
 
 
 def mark_failed(*, cycle_id: int, run: int, error: str) -> None:

@@ -109,6 +109,9 @@ class AppraisalCycle(models.Model):
     close_run = models.PositiveIntegerField(_("close run"), default=0)
     error = models.TextField(_("error"), blank=True)
     closing_started_at = models.DateTimeField(_("close started"), null=True, blank=True)
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    score_attempt = models.PositiveIntegerField(_("scoring step sent"), default=0)
+    score_sent_at = models.DateTimeField(_("scoring step sent at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
     history = HistoricalRecords()
@@ -125,6 +128,43 @@ class AppraisalCycle(models.Model):
     @property
     def locked(self) -> bool:
         return self.state == CycleState.FINALIZED
+
+
+class ChunkState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Done")
+
+
+class CloseChunk(models.Model):
+    """One chunk of members of one close run: sent to a worker, and whether it reported.
+
+    ``attempt`` is the fencing token: every send of the chunk carries the next number, and a
+    task writes only if its number is the chunk's current one, so a chunk the watchdog sent
+    again and a late original never both write. ``resends`` counts the watchdog's re-sends of
+    a chunk that did not report; ``deliveries`` counts the times a worker started it (a chunk
+    that keeps killing its worker is delivered again and again by the broker).
+    """
+
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="close_chunks")
+    run = models.PositiveIntegerField(_("close run"))
+    position = models.PositiveIntegerField(_("chunk"))
+    staff_ids = models.JSONField(_("members"), default=list)
+    state = models.CharField(_("state"), max_length=8, choices=ChunkState.choices, default=ChunkState.QUEUED)
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    resends = models.PositiveIntegerField(_("re-sent by the watchdog"), default=0)
+    deliveries = models.PositiveIntegerField(_("deliveries"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("close chunk")
+        verbose_name_plural = _("close chunks")
+        ordering = ["cycle", "run", "position"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "run", "position"], name="close_chunk_unique")]
+
+    def __str__(self):
+        return f"{self.cycle} · run {self.run} · chunk {self.position + 1}"
 
 
 class MetricSource(models.TextChoices):

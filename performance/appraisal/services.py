@@ -7,16 +7,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from performance.common.audit import audited
 from performance.common.authority import require
 
-from . import close, hooks
+from . import hooks, runs
 from .locks import cycle_assert_editable
 from .models import AppraisalCycle, AppraisalTemplate, CycleState
 from .selectors import cycle_members, cycle_roles
-from .tasks import cycle_close_task
+from .tasks import send_unsent
 
 
 @transaction.atomic
@@ -53,19 +54,28 @@ def cycle_create(*, name, start, end, templates=None, plans=None, actor=None, ap
     return cycle
 
 
-def cycle_close(*, cycle: AppraisalCycle, actor=None, inline: bool = False) -> AppraisalCycle:
+def cycle_close(*, cycle: AppraisalCycle, actor=None, inline: bool = False, retry: bool = False) -> AppraisalCycle:
     """Start the close of a cycle: metrics, scores, grades, then the after-close hooks (payouts).
 
-    One close at a time: the row lock serialises requests and a running close refuses a second.
-    The work goes to Celery once this transaction commits; ``inline`` runs it here and now
-    instead (demo seeding, and the benchmark that times the close without a broker).
-    Closing a closed cycle again recomputes it.
+    One close at a time: the row lock serialises requests and a running close refuses a second,
+    unless ``retry`` and it has stalled past its bound (``runs.stalled_for``); a failed close
+    can always be started again. The chunks go to Celery once this transaction commits;
+    ``inline`` runs them here and now instead (demo seeding, and the benchmark that times the
+    close without a broker). Closing a closed cycle again recomputes it.
     """
-    require(actor, "performance.close_appraisalcycle")
+    require(actor, "performance.retry_close_appraisalcycle" if retry else "performance.close_appraisalcycle")
     with transaction.atomic():
         cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
         cycle_assert_editable(cycle)
-        if cycle.state == CycleState.CLOSING:
+        if cycle.state == CycleState.CLOSING and not (retry and runs.stalled_for(cycle) is not None):
+            if retry:
+                raise ValidationError(
+                    _(
+                        "The close of %(name)s is running and on time (last progress %(ago)s ago); it is retried by "
+                        "itself if it stalls."
+                    )
+                    % {"name": cycle.name, "ago": timesince(runs.last_progress(cycle))}
+                )
             raise ValidationError(_("Cycle %(name)s is already closing; wait for it to finish.") % {"name": cycle.name})
         for hook in hooks.before_close:
             hook(cycle=cycle)
@@ -74,14 +84,16 @@ def cycle_close(*, cycle: AppraisalCycle, actor=None, inline: bool = False) -> A
         cycle.progress_done = 0
         cycle.progress_total = len(cycle_members(cycle=cycle, roles=cycle_roles(cycle=cycle)))
         cycle.error = ""
-        cycle.closing_started_at = timezone.now()
-        audited(cycle, actor).save()
+        cycle.closing_started_at, cycle.progress_at = timezone.now(), None
+        cycle.score_attempt, cycle.score_sent_at = 0, None
+        audited(cycle, actor, reason="retry" if retry else None).save()
         run = cycle.close_run
+        runs.plan(cycle=cycle)
         if not inline:
-            transaction.on_commit(lambda: cycle_close_task.delay(cycle.pk, run))
+            transaction.on_commit(lambda: send_unsent(cycle.pk, run))
     if inline:
-        close.close_here(cycle_id=cycle.pk, run=run)
-        cycle.refresh_from_db()
+        runs.run_here(cycle_id=cycle.pk, run=run)
+    cycle.refresh_from_db()
     return cycle
 
 

@@ -22,6 +22,9 @@ downloads, the statement CSV and django-import-export's admin exports (``TableCS
 import csv
 import datetime
 import io
+import os
+import tempfile
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,14 +67,44 @@ def choose_format(path, fmt: str | None) -> str:
     return fmt
 
 
+@contextmanager
+def whole_file(path):
+    """The path to write a file to, so that ``path`` holds the whole file or nothing.
+
+    Rows are written to a temporary file beside ``path`` and moved into place only when every
+    row was written: a lost database or a full disk half-way leaves no half-written export.
+    A device or pipe (``/dev/stdout``) is written directly.
+    """
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        yield target
+        return
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_table(
     target, header: list[str], rows, fmt: str = "csv", totals: list | None = None, sheet: str = "Data"
 ) -> int:
-    """Write header + rows to ``target`` (a path or a binary file); returns the number of data rows.
+    """Write header + rows to ``target`` (a path, written whole or not at all, or a binary file);
+    returns the number of data rows.
 
     ``totals`` is a last row that only XLSX gets (the contract's CSV files have none);
     ``sheet`` names the XLSX sheet.
     """
+    if isinstance(target, (str, Path)):
+        with whole_file(target) as part:
+            return _write(part, header, rows, fmt, totals, sheet)
+    return _write(target, header, rows, fmt, totals, sheet)
+
+
+def _write(target, header, rows, fmt, totals, sheet) -> int:
     if fmt == "xlsx":
         return _write_xlsx(target, header, rows, totals, sheet)
     if isinstance(target, (str, Path)):

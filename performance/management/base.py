@@ -1,11 +1,16 @@
 import datetime
+import logging
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
+from performance.common.failures import explain
 from performance.ingest.schema import ImportFailed
+
+log = logging.getLogger("performance.commands")
 
 
 def iso_date(value: str) -> datetime.date:
@@ -40,3 +45,45 @@ def acting_login(username: str):
     if not user.is_active:
         raise CommandError(f"the login {username} is not active")
     return user
+
+
+class ProductCommand(BaseCommand):
+    """Every command of the product: a lost database, broker, disk or file is one clear line.
+
+    The line says what failed and what to do; the traceback goes to the log (the file named by
+    the COMMAND_LOG_FILE setting), and ``--traceback`` shows it on the terminal, as in Django.
+    Run from a terminal, whatever the code logs on the way goes to that file too, so the
+    terminal shows the command's own output only.
+    """
+
+    def execute(self, *args, **options):
+        with _logs_to_file(getattr(self, "_called_from_command_line", False) and not options.get("traceback")):
+            return self._execute(*args, **options)
+
+    def _execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except CommandError:
+            raise
+        except Exception as exc:
+            line = explain(exc)
+            if line is None or options.get("traceback"):
+                raise
+            log.error("%s failed: %s", type(self).__module__.rsplit(".", 1)[-1], line, exc_info=exc)
+            where = settings.COMMAND_LOG_FILE
+            raise CommandError(f"{line}." + (f" (details in {where})" if where else "")) from None
+
+
+@contextmanager
+def _logs_to_file(redirect: bool):
+    """Send the root logger's records to the command log instead of the terminal, while a command runs."""
+    root = logging.getLogger()
+    if not redirect:
+        yield
+        return
+    saved = root.handlers[:]
+    root.handlers = logging.getLogger("performance.commands").handlers[:]
+    try:
+        yield
+    finally:
+        root.handlers = saved

@@ -6,6 +6,8 @@ from performance.appraisal.models import (  # noqa: F401
     Appraisal,
     AppraisalCycle,
     AppraisalTemplate,
+    ChunkState,
+    CloseChunk,
     CycleState,
     Grading,
     Indicator,

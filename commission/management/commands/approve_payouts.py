@@ -1,12 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from commission.models import Payout
 from commission.workflow import payouts_approve
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 from performance.models import AppraisalCycle
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "Calculated payouts of the cycle become approved (only the named members with --employee), acting as "
         "--user; payouts on hold stay on hold and are listed."

@@ -1,14 +1,14 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from commission.payroll import write_payouts
 from commission.selectors import payout_list
 from commission.workflow import payroll_export
 from performance.common.exporting import choose_format
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 from performance.models import AppraisalCycle
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "One row per payout of the cycle, changing nothing. With --for-payroll --user LOGIN: the approved "
         "payouts not yet exported, which are then marked exported, exactly once, and recorded in a batch with "

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from commission.definitions import version_to_yaml
 from commission.models import PlanVersion
+from performance.management.base import ProductCommand
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Print a commission plan version as the YAML that load_plan reads (latest by default)."
 
     def add_arguments(self, parser):

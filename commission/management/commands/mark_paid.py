@@ -1,12 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from commission.models import Payout, PayoutStatus
 from commission.workflow import payouts_mark_paid
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 from performance.models import AppraisalCycle
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Exported payouts of the cycle become paid, acting as --user."
 
     def add_arguments(self, parser):

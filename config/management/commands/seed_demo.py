@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from performance.appraisal.selectors import kci_items
 from performance.appraisal.services import cycle_close, cycle_create
 from performance.common.documents import read_definition
 from performance.common.money import round_half_up, round_money
-from performance.management.base import iso_date
+from performance.management.base import ProductCommand, iso_date
 from performance.org.models import Role, Staff, Team
 from performance.qa.models import Inspection
 from performance.qa.sampling import qa_sample
@@ -56,7 +56,7 @@ PLANS = Path(settings.BASE_DIR) / "commission" / "presets"
 DEMO_LOGINS = ("hr", "finance", "manager", "qa", "agent", "sales")
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "Create a realistic demo company: teams, every role, tickets, orders, complaints, a closed and an open cycle."
     )

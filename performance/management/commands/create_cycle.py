@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from performance.appraisal.services import cycle_create
-from performance.management.base import clear_errors, iso_date
+from performance.management.base import ProductCommand, clear_errors, iso_date
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Open a cycle over [start, end), end exclusive. Without --template: every active template."
 
     def add_arguments(self, parser):

@@ -1,14 +1,13 @@
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
-from performance.management.base import iso_date
+from performance.management.base import ProductCommand, iso_date
 from performance.sla.breach import breached
 from performance.sla.selectors import complaints_between
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "One row per complaint received in [start, end), with its SLA figures."
 
     def add_arguments(self, parser):

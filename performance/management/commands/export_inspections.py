@@ -1,12 +1,11 @@
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
-from performance.management.base import iso_date
+from performance.management.base import ProductCommand, iso_date
 from performance.qa.selectors import inspections_between
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "One row per sampled ticket created in [start, end)."
 
     def add_arguments(self, parser):

@@ -1,12 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from performance.appraisal.models import AppraisalCycle
 from performance.appraisal.selectors import results_table
 from performance.common.exporting import choose_format, write_table
+from performance.management.base import ProductCommand
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "One row per staff member in the cycle: score, grade, rank and every indicator's value and score."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from performance.appraisal.definitions import template_to_yaml
 from performance.appraisal.models import AppraisalTemplate
+from performance.management.base import ProductCommand
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Print an appraisal template as the YAML that load_template reads (latest version by default)."
 
     def add_arguments(self, parser):

@@ -1,11 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from performance.appraisal.models import AppraisalCycle
 from performance.appraisal.services import cycle_finalize
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Finalize a cycle in review, acting as --user: its scores, ratings, appeals and input data are locked."
 
     def add_arguments(self, parser):

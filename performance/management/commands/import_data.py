@@ -1,11 +1,9 @@
-from django.core.management.base import BaseCommand
-
 from performance.ingest.kinds import KINDS
 from performance.ingest.services import import_file
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Load a CSV or XLSX file; all rows or none. Errors name the row number and the column."
 
     def add_arguments(self, parser):

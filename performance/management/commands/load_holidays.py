@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from performance.ingest.holidays_cn import holidays_load
-from performance.management.base import acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "Enter mainland China's public holidays and make-up working days (调休) of a year into a business "
         "calendar (the default one unless --calendar), from the chinese-calendar package."

@@ -1,11 +1,9 @@
-from django.core.management.base import BaseCommand
-
 from performance.appraisal.definitions import template_load
 from performance.common.documents import read_definition
-from performance.management.base import clear_errors
+from performance.management.base import ProductCommand, clear_errors
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Upsert an appraisal template from YAML or JSON, by code (a changed definition is a new version)."
 
     def add_arguments(self, parser):

@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from performance.management.base import clear_errors, iso_date
+from performance.management.base import ProductCommand, clear_errors, iso_date
 from performance.qa.sampling import qa_sample
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = "Draw the QA sample of tickets created in [start, end); again for the same window adds none."
 
     def add_arguments(self, parser):

@@ -24,7 +24,7 @@ def fill_sampling_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0007_history_and_import_batches'),
+        ('performance', '0008_close_chunks'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0008_scale_indexes_and_sampling_key'),
+        ('performance', '0009_scale_indexes_and_sampling_key'),
     ]
 
     operations = [
