@@ -182,7 +182,7 @@ def copy_file(path, header_len: int) -> RawFile:
         found = csv_encoding(fh)  # the readers' one rule (a refused file never gets here)
     skip = len(codecs.BOM_UTF8) if found == "utf-8-sig" else 0
     encoding = "GB18030" if found == "gb18030" else "UTF8"
-    table = f"ingest_raw_{uuid.uuid4().hex[:12]}"
+    table = f"stage_raw_{uuid.uuid4().hex[:12]}"  # a staging table, named as the row-by-row path names them
     columns = ", ".join(f"c{i} text" for i in range(header_len))
     with connection.cursor() as cur:
         # created inside the import's transaction: a rollback removes it, like the final DROP
