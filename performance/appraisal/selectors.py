@@ -94,18 +94,35 @@ def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
 
 def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, str]]:
     """(member, item code) pairs still without a manager rating (among ``staff`` if given)."""
+    return kci_missing_page(cycle=cycle, staff=staff, limit=None)[0]
+
+
+def kci_missing_page(*, cycle: AppraisalCycle, staff=None, limit: int | None = 100) -> tuple[list, int]:
+    """The first ``limit`` (member, item code) pairs without a rating, and how many there are.
+
+    Pairs are worked out from ids; member instances (with team and manager) are made only for
+    the pairs shown, not for the thousands of members a company-wide page counts.
+    """
     items = kci_items(cycle=cycle)
     if not items:
-        return []
-    members = Staff.objects.filter(role__in=items.keys(), active=True).select_related("team", "manager")
+        return [], 0
+    members = Staff.objects.filter(role__in=items.keys(), active=True)
     ratings = KciRating.objects.filter(cycle=cycle)
     if staff is not None:
         members = members.filter(pk__in=staff.values("pk"))
         ratings = ratings.filter(staff__in=staff.values("pk"))
     rated = set(ratings.values_list("staff_id", "indicator"))
-    return [
-        (member, item.code) for member in members for item in items[member.role] if (member.pk, item.code) not in rated
+    pairs = [
+        (pk, item.code)
+        for pk, role in members.values_list("pk", "role")
+        for item in items[role]
+        if (pk, item.code) not in rated
     ]
+    shown = pairs if limit is None else pairs[:limit]
+    if not shown:
+        return [], len(pairs)
+    by_pk = Staff.objects.select_related("team", "manager").in_bulk({pk for pk, _code in shown})
+    return [(by_pk[pk], code) for pk, code in shown], len(pairs)
 
 
 def results_table(*, cycle: AppraisalCycle):

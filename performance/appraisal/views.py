@@ -28,7 +28,7 @@ from performance.templatetags.dict_extras import grade_label
 from . import reviews, rules
 from .filters import AppraisalFilter
 from .models import Appraisal, AppraisalCycle, CycleState, KciRating
-from .selectors import appraisal_list, appraisal_with_breakdown, kci_items, kci_missing, metric_count_sum
+from .selectors import appraisal_list, appraisal_with_breakdown, kci_items, kci_missing_page, metric_count_sum
 
 PUBLISHED = [CycleState.REVIEW, CycleState.FINALIZED]
 
@@ -140,7 +140,7 @@ def team(request):
         .values_list("g", "n")
     )
     page = Paginator(results, 100).get_page(request.GET.get("page"))
-    missing = kci_missing(cycle=cycle, staff=visible) if cycle else []
+    missing, missing_count = kci_missing_page(cycle=cycle, staff=visible) if cycle else ([], 0)
     breaches = (
         Complaint.objects.filter(
             Q(staff__in=visible) | Q(handler__in=visible),
@@ -163,8 +163,8 @@ def team(request):
             "results": page,
             "page": page,
             "cycle": cycle,
-            "missing": missing[:100],
-            "missing_count": len(missing),
+            "missing": missing,
+            "missing_count": missing_count,
             "query": _without_page(request),
             "grade_chart": bar_chart(
                 [(str(grade_label(g)), n) for g, n in sorted(grades.items())], _("Grade distribution")
@@ -253,7 +253,7 @@ def hr_dashboard(request):
                     [(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", buckets.get(b, 0)) for b in range(10)],
                     _("Score histogram"),
                 ),
-                "missing_count": len(kci_missing(cycle=cycle)),
+                "missing_count": kci_missing_page(cycle=cycle, limit=0)[1],
                 "open_appeals": Appraisal.objects.filter(cycle=cycle, appeals__status="open").count(),
             }
         )
