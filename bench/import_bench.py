@@ -1,13 +1,19 @@
-"""Ticket import speed on PostgreSQL: `import_data tickets` of a generated 1,000,000-row file,
-bare COPY of the same file into an index-less table (the floor), and django-import-export's
-default import of a 20,000-row slice. Prints rows/s of each and the ratios.
+"""Ticket import speed on PostgreSQL, and how it grows with the file.
 
-    .venv/bin/python bench/import_bench.py [--rows 1000000] [--staff 5000]
+For each size (default 100,000, 500,000, 1,000,000 and 2,000,000 rows of one generated
+file), in a fresh database of its own (``BENCH_DATABASE_URL`` + ``_import``): the floor, a
+bare COPY of the same CSV into an index-less UNLOGGED table, then ``import_data tickets``
+(whole process), its ratio to the floor and its time per row; then the growth of time per
+row from the smallest to the biggest file, and the admin's door on a 20,000-row slice.
+The generated files are kept under ``--files`` for the next run.
+
+    .venv/bin/python bench/import_bench.py [--rows 100000,2000000] [--staff 5000]
 """
 
 import argparse
 import csv
 import datetime
+import os
 import random
 import sys
 import tempfile
@@ -15,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import line, reset_database, run_child, setup  # noqa: E402
+from common import DEFAULT_URL, line, reset_database, run_child, setup  # noqa: E402
 
 
 def generate(path: Path, rows: int, staff: int, seed: int = 1):
@@ -57,45 +63,31 @@ def generate(path: Path, rows: int, staff: int, seed: int = 1):
             )
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--staff", type=int, default=5000)
-    parser.add_argument("--slice", type=int, default=20_000)
-    args = parser.parse_args()
-    url = setup()
-    reset_database(url)
-    from django.core.management import call_command
-    from django.db import connection
+def file_of(rows: int, staff: int, folder: Path) -> Path:
+    """The generated file of ``rows`` rows (the first rows of the biggest one, generated once)."""
+    path = folder / f"tickets-{staff}-{rows}.csv"
+    if not path.exists():
+        generate(path, rows, staff)
+    return path
 
+
+def fresh_database(url: str, staff: int):
+    from django.core.management import call_command
+
+    reset_database(url)
     call_command("migrate", verbosity=0)
     from performance.models import Staff, Team
 
     team = Team.objects.create(name="Bench")
     Staff.objects.bulk_create(
-        Staff(employee_no=f"B{i:05d}", name=f"B{i}", team=team, role="agent") for i in range(args.staff)
+        Staff(employee_no=f"B{i:05d}", name=f"B{i}", team=team, role="agent") for i in range(staff)
     )
-    tmp = Path(tempfile.mkdtemp())
-    big, small = tmp / "tickets.csv", tmp / "slice.csv"
-    generate(big, args.rows, args.staff)
-    with big.open() as src, small.open("w") as dst:
-        for i, row in enumerate(src):
-            if i > args.slice:
-                break
-            dst.write(row)
-    print(f"ticket import on PostgreSQL, {args.rows:,} rows, {args.staff:,} staff")
 
-    # 1. the product's import (child process: its own peak memory)
-    seconds, peak = run_child(["import_data", "tickets", str(big)])
-    product = args.rows / seconds
-    line("import_data tickets (first load)", seconds, "s")
-    line("  rows/s", product)
-    line("  peak memory of the import process", peak, "MB")
-    seconds2, peak2 = run_child(["import_data", "tickets", str(big)])
-    line("import_data tickets again (every row an update)", seconds2, "s")
-    line("  rows/s", args.rows / seconds2)
 
-    # 2. the floor: bare COPY of the same file into an index-less table
+def copy_floor(path: Path) -> float:
+    """Bare COPY of the same file into an index-less UNLOGGED table with the columns' types."""
+    from django.db import connection
+
     with connection.cursor() as cur:
         cur.execute(
             "CREATE UNLOGGED TABLE IF NOT EXISTS bench_copy (external_id text, employee_no text, kind text, "
@@ -104,38 +96,90 @@ def main():
         )
         cur.execute("TRUNCATE bench_copy")
         start = time.perf_counter()
-        with cur.cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, big.open("rb") as fh:
+        with (
+            cur.cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as fh,
+        ):
             while chunk := fh.read(1 << 20):
                 copy.write(chunk)
-        floor_s = time.perf_counter() - start
+        took = time.perf_counter() - start
         cur.execute("DROP TABLE bench_copy")
-    floor = args.rows / floor_s
-    line("bare COPY into an index-less table (floor)", floor_s, "s")
-    line("  rows/s", floor)
+    return took
 
-    # 3. the admin's door (the django-import-export resource built from the tickets kind) on a slice
-    import tablib
 
-    from performance.common.import_doors import resource_class
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", default="100000,500000,1000000,2000000", help="file sizes, comma-separated")
+    parser.add_argument("--staff", type=int, default=5000)
+    parser.add_argument("--slice", type=int, default=20_000, help="rows through the admin door (0: skip)")
+    parser.add_argument("--files", type=Path, default=Path(tempfile.gettempdir()) / "import-bench")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.rows.split(",")]
+    # a database of its own, so the close bench's seeded data survives this one
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = setup(base + "_import")
+    args.files.mkdir(parents=True, exist_ok=True)
+    biggest = file_of(max(sizes), args.staff, args.files)
+    for rows in sizes:
+        path = args.files / f"tickets-{args.staff}-{rows}.csv"
+        if not path.exists():
+            with biggest.open() as src, path.open("w") as dst:
+                for i, text in enumerate(src):
+                    if i > rows:
+                        break
+                    dst.write(text)
+    print(f"ticket import on PostgreSQL, {args.staff:,} staff; each size into a fresh database")
+    figures = {}
+    for rows in sizes:
+        path = args.files / f"tickets-{args.staff}-{rows}.csv"
+        fresh_database(url, args.staff)
+        floor_s = copy_floor(path)
+        seconds, peak = run_child(["import_data", "tickets", str(path)])
+        again, _peak = run_child(["import_data", "tickets", str(path)])
+        figures[rows] = (seconds, floor_s)
+        print(f"{rows:,} rows")
+        line("  bare COPY into an index-less table (floor)", floor_s, "s")
+        line("  import_data tickets (first load, whole process)", seconds, "s")
+        line("  import_data / floor (target ≤ 4 at 2,000,000)", seconds / floor_s, "×")
+        line("  microseconds per row", seconds / rows * 1e6, "µs")
+        line("  the same file again (every row known, none changed)", again, "s")
+        line("  peak memory of the import process", peak, "MB")
+    if len(sizes) > 1:
+        print("growth")
+        small, big = min(sizes), max(sizes)
+        per_small, per_big = figures[small][0] / small, figures[big][0] / big
+        line(f"time per row at {big:,} / at {small:,} (target 0.8–1.2)", per_big / per_small, "×")
+        line(f"floor per row at {big:,} / at {small:,}", (figures[big][1] / big) / (figures[small][1] / small), "×")
 
-    TicketResource = resource_class("tickets")  # noqa: N806
+    if args.slice:
+        # the admin's door (the django-import-export resource built from the tickets kind) on a slice
+        import tablib
+        from django.db import connection
 
-    with connection.cursor() as cur:
-        cur.execute("TRUNCATE performance_ticket CASCADE")
-    dataset = tablib.Dataset().load(small.read_text(encoding="utf-8"), format="csv")
-    start = time.perf_counter()
-    result = TicketResource().import_data(
-        dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True
-    )
-    iex_s = time.perf_counter() - start
-    assert not result.has_errors() and not result.has_validation_errors()
-    iex = args.slice / iex_s
-    line(f"admin door (django-import-export dataset through the kind), {args.slice:,} rows", iex_s, "s")
-    line("  rows/s", iex)
-    print("ratios")
-    line("import_data / COPY floor (rows/s)", product / floor, "×")
-    line("import_data / admin door (rows/s)", product / iex, "×")
-    line("target 50,000 rows/s met" if product >= 50_000 else "target 50,000 rows/s NOT met", product / 50_000, "×")
+        from performance.common.import_doors import resource_class
+
+        small = args.files / f"tickets-{args.staff}-slice-{args.slice}.csv"
+        with biggest.open() as src, small.open("w") as dst:
+            for i, text in enumerate(src):
+                if i > args.slice:
+                    break
+                dst.write(text)
+        TicketResource = resource_class("tickets")  # noqa: N806
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE performance_ticket CASCADE")
+        dataset = tablib.Dataset().load(small.read_text(encoding="utf-8"), format="csv")
+        start = time.perf_counter()
+        result = TicketResource().import_data(
+            dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True
+        )
+        iex_s = time.perf_counter() - start
+        assert not result.has_errors() and not result.has_validation_errors()
+        line(f"admin door (django-import-export dataset through the kind), {args.slice:,} rows", iex_s, "s")
+        line("  rows/s", args.slice / iex_s)
+    reset_database(url)  # leave no big database behind
+    from django.db import connections
+
+    connections.close_all()
 
 
 if __name__ == "__main__":

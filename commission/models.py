@@ -183,12 +183,10 @@ class LineKind(models.TextChoices):
 class PayoutLine(models.Model):
     """One line of a statement: enough to redo the payout by hand.
 
-    A close writes one line per order (150,000 for 5,000 staff), so the references that only
-    point at what a line is about (order, source cycle, author) are kept by Django, which
-    applies their ``on_delete`` itself, without a database constraint or an index of their
-    own: the deferred per-row checks of those constraints cost more than the rest of the
-    payouts' writes together (measured: 1.8 s of 2.3 s at commit for 154,000 lines). The line's
-    payout keeps its constraint. ``(order, kind)`` is indexed for clawbacks.
+    Every reference is a database foreign key (payroll records do not rely on the ORM alone).
+    A close writes one line per order (150,000 for 5,000 staff); the order's own index is
+    ``(order, kind)`` (also used for clawbacks), and the rarely set source cycle and author
+    are indexed only where set.
     """
 
     payout = models.ForeignKey(Payout, verbose_name=_("payout"), on_delete=models.CASCADE, related_name="lines")
@@ -200,7 +198,6 @@ class PayoutLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_constraint=False,
         db_index=False,
     )
     source_cycle = models.ForeignKey(
@@ -210,7 +207,6 @@ class PayoutLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_constraint=False,
         db_index=False,
     )
     label = models.CharField(_("description"), max_length=200)
@@ -225,7 +221,6 @@ class PayoutLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_constraint=False,
         db_index=False,
     )
     history = HistoricalRecords()  # manual adjustments; computed lines are rewritten by each close
@@ -238,6 +233,11 @@ class PayoutLine(models.Model):
             models.Index(fields=["order", "kind"]),
             # the few manual adjustments, found without reading a cycle's order lines
             models.Index(fields=["payout"], condition=Q(kind="adjustment"), name="payoutline_adjustments"),
+            # what deleting a cycle or a login looks up (SET_NULL); most lines have neither
+            models.Index(
+                fields=["source_cycle"], condition=Q(source_cycle__isnull=False), name="payoutline_source_cycle"
+            ),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="payoutline_created_by"),
         ]
 
     def __str__(self):
@@ -305,8 +305,7 @@ class StatementQuery(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="queries",
-        db_constraint=False,
-    )  # else every replaced statement line is checked against it
+    )
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN)

@@ -323,7 +323,7 @@ SEPARATION_OF_DUTIES = {
 CURRENCY = os.environ.get("CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "")  # printed on statements; empty: the site's title
 APPRAISAL = {
-    "CLOSE_CHUNK_SIZE": int(os.environ.get("CLOSE_CHUNK_SIZE", "5000")),
+    "CLOSE_CHUNK_SIZE": int(os.environ.get("CLOSE_CHUNK_SIZE", "1000")),
     "CLOSE_GRACE_HOURS": int(os.environ.get("CLOSE_GRACE_HOURS", "48")),
     "APPEAL_DAYS": int(os.environ.get("APPEAL_DAYS", "7")),
     "AUTO_OPEN_FREQUENCY": os.environ.get("AUTO_OPEN_FREQUENCY", ""),

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth.models import Group, User
 
 from performance.models import Complaint, Order, Staff, Team, Ticket
+from performance.records.keys import sample_key
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -107,6 +108,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
         model = Ticket
 
     external_id = factory.Sequence(lambda n: f"T{n:07d}")
+    qa_key = factory.LazyAttribute(lambda t: sample_key(t.external_id))
     staff = factory.SubFactory(StaffFactory)
     created_at = factory.LazyFunction(lambda: local(2026, 1, 10, 10))
     first_response_at = factory.LazyAttribute(lambda t: t.created_at + datetime.timedelta(seconds=30))

@@ -1,6 +1,8 @@
 """The contract's exports on a pinned demo company, compared byte for byte with tests/golden/.
 
-A refactoring must leave every exported figure as it was. A change that is meant to alter an
+A refactoring must leave every exported figure as it was, and every row the close wrote
+(``close_results.txt``: appraisals, section and indicator results, metrics, payouts and
+statement lines, see ``tests/snapshots.py``). A change that is meant to alter an
 export regenerates the files (``UPDATE_GOLDEN=1 pytest tests/test_golden_exports.py``) and the
 diff of tests/golden/ in the same commit shows, line by line, what changed and why.
 """
@@ -12,6 +14,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from performance.models import AppraisalCycle
+from tests.snapshots import close_snapshot
 
 GOLDEN = Path(__file__).parent / "golden"
 CYCLE = "2026-09"
@@ -48,6 +53,7 @@ def test_contract_exports_on_the_pinned_demo_match_the_golden_files(tmp_path):
         path = tmp_path / name
         call_command(*args, "--output", str(path), stdout=io.StringIO())
         produced[name] = _stable(name, path.read_text(encoding="utf-8-sig"))
+    produced["close_results.txt"] = "\n".join(close_snapshot(AppraisalCycle.objects.get(name=CYCLE))) + "\n"
     # then
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)

@@ -52,7 +52,7 @@ from .models import (
     Section,
     SectionResult,
 )
-from .selectors import kci_missing, results_table, template_grades, with_effective
+from .selectors import kci_missing_page, results_table, template_grades, with_effective
 
 admin.site.site_header = _("Service staff appraisal")
 admin.site.site_title = _("Appraisal admin")
@@ -286,13 +286,13 @@ class AppraisalCycleAdmin(HistoryAdmin):
             return redirect(back)
         rows = []
         for cycle in cycles:
-            missing = kci_missing(cycle=cycle)
+            missing, missing_count = kci_missing_page(cycle=cycle, limit=50)
             rows.append(
                 {
                     "cycle": cycle,
                     "early": timezone.localdate() < cycle.end,
-                    "missing": missing[:50],
-                    "missing_count": len(missing),
+                    "missing": missing,
+                    "missing_count": missing_count,
                     "refusal": cycle_lock(cycle)
                     or (_("It is closing now; wait for it to finish.") if cycle.state == CycleState.CLOSING else ""),
                 }

@@ -13,7 +13,8 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from performance.common.money import round_half_up
@@ -134,9 +135,12 @@ TICKET_RATES = (
 
 @family("tickets_handled", *TICKET_RATES)
 def ticket_metrics(staff_ids, start, end, now):
-    # An uncorrelated IN (hashed once per worker), not a correlated EXISTS: the EXISTS kept
-    # PostgreSQL from scanning the window in parallel (measured: 1.0 s against 0.5 s).
-    named_by_paid_order = Order.objects.filter(paid_at__lt=end, ticket__isnull=False).values("ticket_id")
+    # Everything read here is in the ``ticket_member_window`` index (member, date, then the
+    # columns below): a chunk reads only its own members' index entries of the window.
+    # Conversion asks, per inquiry ticket only, whether a paid order names it
+    # (``order_ticket_paid``): a chunk reads the orders of its own tickets, not every order
+    # that names a ticket (which each chunk would read again).
+    named_by_paid_order = Exists(Order.objects.filter(ticket_id=OuterRef("id"), paid_at__lt=end))
     rows = (
         Ticket.objects.filter(staff_id__in=staff_ids, created_at__gte=start, created_at__lt=end)
         .values("staff_id")
@@ -151,7 +155,7 @@ def ticket_metrics(staff_ids, start, end, now):
             fcr=Count("id", filter=Q(resolved_at__isnull=False, reopened=False)),
             handle=Sum(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())),
             inquiries=Count("id", filter=Q(kind=TicketKind.INQUIRY)),
-            converted=Count("id", filter=Q(kind=TicketKind.INQUIRY, id__in=named_by_paid_order)),
+            converted=Count("id", filter=Q(kind=TicketKind.INQUIRY) & Q(named_by_paid_order)),
         )
         .order_by()
     )
@@ -176,20 +180,18 @@ def ticket_metrics(staff_ids, start, end, now):
 
 @family("qa_pass_rate")
 def qa_metrics(staff_ids, start, end, now):
+    # From the completed inspections, each looking up its own ticket (member and date): a join
+    # from the tickets' side would read every window ticket of the chunk a second time.
+    member = Ticket.objects.filter(pk=OuterRef("ticket_id"), created_at__gte=start, created_at__lt=end)
     rows = (
-        Inspection.objects.filter(
-            ticket__staff_id__in=staff_ids,
-            ticket__created_at__gte=start,
-            ticket__created_at__lt=end,
-            status__in=COMPLETED,
-        )
-        .values("ticket__staff_id")
+        Inspection.objects.filter(status__in=COMPLETED)
+        .annotate(member=Subquery(member.values("staff_id")[:1]))
+        .filter(member__in=staff_ids)
+        .values("member")
         .annotate(n=Count("id"), ok=Count("id", filter=Q(passed=True)))
         .order_by()
     )
-    return {r["ticket__staff_id"]: {"qa_pass_rate": ratio(r["ok"], r["n"])} for r in rows}, {
-        "qa_pass_rate": ratio(0, 0)
-    }
+    return {r["member"]: {"qa_pass_rate": ratio(r["ok"], r["n"])} for r in rows}, {"qa_pass_rate": ratio(0, 0)}
 
 
 @family("complaint_count", "complaint_sla_rate")
@@ -275,15 +277,29 @@ COMPUTED_METRICS = tuple(code for produces, _ in FAMILIES for code in produces)
 
 
 def compute_metrics(staff_ids, start_date, end_date, now=None) -> dict[int, dict[str, MetricResult]]:
-    """Every computed metric for every given member: one query per family."""
+    """Every computed metric for every given member: one query per family.
+
+    The members' rows are read through the member indexes (``ticket_member_window``,
+    ``order_member_paid`` …), never a whole table: costing one query alone, PostgreSQL's
+    planner prefers scanning a small table or a short history whole, which every chunk of a
+    close would then do again (docs/performance.md, "how the close spreads"). ``SET LOCAL``
+    lasts until the end of the caller's transaction (a chunk's, or the scoring step's).
+    """
     start, end = window_bounds(start_date, end_date)
     now = now or timezone.now()
     result = {sid: {} for sid in staff_ids}
-    for _produces, fn in FAMILIES:
-        rows, empty = fn(staff_ids, start, end, now)
-        for sid in staff_ids:
-            result[sid].update(empty)
-            result[sid].update(rows.get(sid, {}))
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL enable_seqscan = off")
+                # and no hashed subplan of every order naming a ticket, or of every renewal,
+                # each chunk again: too small a hash memory, and they probe per row instead
+                cur.execute("SET LOCAL work_mem = '256kB'")
+        for _produces, fn in FAMILIES:
+            rows, empty = fn(staff_ids, start, end, now)
+            for sid in staff_ids:
+                result[sid].update(empty)
+                result[sid].update(rows.get(sid, {}))
     return result
 
 

@@ -118,17 +118,24 @@ def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
 
 
 def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, Indicator]]:
-    """(member, item) pairs still without a manager rating (among ``staff`` if given).
+    """(member, item) pairs still without a manager rating (among ``staff`` if given)."""
+    return kci_missing_page(cycle=cycle, staff=staff, limit=None)[0]
+
+
+def kci_missing_page(*, cycle: AppraisalCycle, staff=None, limit: int | None = 100) -> tuple[list, int]:
+    """The first ``limit`` (member, item) pairs without a rating, and how many there are.
 
     Nothing is missing in a finalized cycle (nothing can be rated any more); once a cycle is
     closed, only the members it appraised can miss a rating (not those who joined later).
+    Pairs are worked out from ids; member instances (with team and manager) are made only for
+    the pairs shown, not for the thousands of members a company-wide page counts.
     """
     if cycle.state == CycleState.FINALIZED:
-        return []
+        return [], 0
     items = kci_items(cycle=cycle)
     if not items:
-        return []
-    members = Staff.objects.filter(role__in=items.keys(), active=True).select_related("team", "manager")
+        return [], 0
+    members = Staff.objects.filter(role__in=items.keys(), active=True)
     if cycle.state in (CycleState.REVIEW, CycleState.CLOSING, CycleState.FAILED) and cycle.closed_at is not None:
         members = members.filter(appraisals__cycle=cycle)
     ratings = KciRating.objects.filter(cycle=cycle)
@@ -136,7 +143,17 @@ def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, Indic
         members = members.filter(pk__in=staff.values("pk"))
         ratings = ratings.filter(staff__in=staff.values("pk"))
     rated = set(ratings.values_list("staff_id", "indicator"))
-    return [(member, item) for member in members for item in items[member.role] if (member.pk, item.code) not in rated]
+    pairs = [
+        (pk, item)
+        for pk, role in members.values_list("pk", "role")
+        for item in items[role]
+        if (pk, item.code) not in rated
+    ]
+    shown = pairs if limit is None else pairs[:limit]
+    if not shown:
+        return [], len(pairs)
+    by_pk = Staff.objects.select_related("team", "manager").in_bulk({pk for pk, _item in shown})
+    return [(by_pk[pk], item) for pk, item in shown], len(pairs)
 
 
 def results_table(*, cycle: AppraisalCycle):

@@ -34,7 +34,7 @@ from .selectors import (
     appraisal_list,
     appraisal_with_breakdown,
     kci_items,
-    kci_missing,
+    kci_missing_page,
     metric_count_sum,
     with_effective,
 )
@@ -167,7 +167,7 @@ def team(request):
         results.order_by().values("effective_grade").annotate(n=Count("id")).values_list("effective_grade", "n")
     )
     page = Paginator(results, 100).get_page(request.GET.get("page"))
-    missing = kci_missing(cycle=cycle, staff=visible) if cycle else []
+    missing, missing_count = kci_missing_page(cycle=cycle, staff=visible) if cycle else ([], 0)
     breaches = (
         Complaint.objects.filter(
             Q(staff__in=visible) | Q(handler__in=visible),
@@ -193,8 +193,8 @@ def team(request):
             "page": page,
             "cycle": cycle,
             "lock_reason": cycle_lock(cycle) if cycle else None,
-            "missing": missing[:100],
-            "missing_count": len(missing),
+            "missing": missing,
+            "missing_count": missing_count,
             "query": _without_page(request),
             "grade_chart": bar_chart(
                 [(str(grade_label(g)), n) for g, n in sorted(grades.items(), key=lambda kv: kv[0] or "")],
@@ -299,7 +299,7 @@ def hr_overview(*, cycle) -> dict:
             [(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", buckets.get(b, 0)) for b in range(10)],
             _("Score histogram"),
         ),
-        "missing_count": len(kci_missing(cycle=cycle)),
+        "missing_count": kci_missing_page(cycle=cycle, limit=0)[1],
         "open_appeals": Appraisal.objects.filter(cycle=cycle, appeals__status="open").count(),
     }
 

@@ -1,5 +1,10 @@
 """Cell parsers: each takes a non-empty cell (text from CSV, a typed value from XLSX) and returns
-its value or raises ValueError with a reason that names the value."""
+its value or raises ValueError with a reason that names the value.
+
+Most also carry ``sql``: how the set-based path (``ingest.bulk``) reads the same cell on
+PostgreSQL. That description only ever accepts cells this parser accepts, with the same
+value; anything else sends the whole file through the parsers here, which name the error.
+"""
 
 import datetime
 import functools
@@ -47,6 +52,16 @@ def parse_datetime(v) -> datetime.datetime:
 _fromisoformat = datetime.datetime.fromisoformat
 
 
+class Sql:
+    """A cell type for the set-based path: ``kind`` and its parameters (see ``ingest.bulk``)."""
+
+    def __init__(self, kind: str, **params):
+        self.kind, self.params = kind, params
+
+
+parse_datetime.sql = Sql("datetime")
+
+
 def parse_date(v) -> datetime.date:
     if isinstance(v, datetime.datetime):
         return v.date()
@@ -87,6 +102,7 @@ def parse_decimal_places(places: int, low=None, max_digits: int = 16):
     def parse(v):
         return bounded_decimal(v, max_digits=max_digits, places=places, low=low)
 
+    parse.sql = Sql("decimal", max_digits=max_digits, places=places, low=low)
     return parse
 
 
@@ -104,6 +120,9 @@ def parse_bool(v) -> bool:
     raise ValueError(_("%(v)r is not true/false") % {"v": text(v)})
 
 
+parse_bool.sql = Sql("bool", true=TRUE, false=FALSE)
+
+
 def parse_int(low=None, high=None):
     def parse(v):
         s = text(v)
@@ -117,6 +136,7 @@ def parse_int(low=None, high=None):
             raise ValueError(_("%(n)s is outside %(low)s–%(high)s") % {"n": n, "low": low, "high": high})
         return n
 
+    parse.sql = Sql("int", low=low, high=high)
     return parse
 
 
@@ -129,6 +149,7 @@ def parse_choice(choices):
             raise ValueError(_("%(v)r is not one of %(choices)s") % {"v": text(v), "choices": ", ".join(choices)})
         return values[s]
 
+    parse.sql = Sql("choice", values=values)
     return parse
 
 
@@ -139,6 +160,7 @@ def parse_str(max_length):
             raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
         return s
 
+    parse.sql = Sql("str", max_length=max_length)
     return parse
 
 

@@ -36,6 +36,7 @@ def import_file(*, kind: str, path, dry_run: bool = False, actor=None) -> Import
         checksum=file_checksum(path),
         door="command",
         dry_run=dry_run,
+        path=path,
     )
     if not dry_run and spec.table and result.rows >= ANALYZE_AFTER and connection.vendor == "postgresql":
         # fresh planner statistics, so a close right after a big import gets good plans

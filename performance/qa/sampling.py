@@ -1,13 +1,12 @@
 """Reproducible QA sampling: about 5% of each agent's tickets, the small ones pooled."""
 
 import datetime
-import hashlib
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Func, IntegerField, Q, Value, Window
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,38 +16,10 @@ from performance.common.money import round_half_up
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
+from performance.records.keys import QaHash, key_seed, qa_hash
 from performance.records.models import Ticket
 
 from .models import Inspection, InspectionStatus, Scorecard
-
-
-def qa_hash(seed_prefix: str, external_id: str) -> int:
-    """A ticket's sampling key: the first 60 bits of md5(seed + ":" + external id).
-
-    The same number PostgreSQL computes in ``QaHash``; SQLite, which has no md5, calls this.
-    ``seed_prefix`` is the seed followed by ":".
-    """
-    return int(hashlib.md5(f"{seed_prefix}{external_id}".encode()).hexdigest()[:15], 16)
-
-
-class QaHash(Func):
-    """A reproducible pseudo-random key per ticket: md5 of seed and external id, as an integer."""
-
-    output_field = IntegerField()
-
-    def __init__(self, seed: str):
-        super().__init__(Value(f"{seed}:"), F("external_id"))
-
-    def as_sql(self, compiler, conn, **extra):
-        seed_sql, seed_params = compiler.compile(self.source_expressions[0])
-        ext_sql, ext_params = compiler.compile(self.source_expressions[1])
-        if conn.vendor == "postgresql":
-            sql = f"('x' || substr(md5({seed_sql} || {ext_sql}), 1, 15))::bit(60)::bigint"
-        else:
-            conn.ensure_connection()  # cheap, so on every compile
-            conn.connection.create_function("qa_hash", 2, qa_hash, deterministic=True)
-            sql = f"qa_hash({seed_sql}, {ext_sql})"
-        return sql, (*seed_params, *ext_params)
 
 
 def sample_size(n: int, rate: Fraction) -> int:
@@ -56,13 +27,16 @@ def sample_size(n: int, rate: Fraction) -> int:
     return int(round_half_up(n * rate, 0))
 
 
-def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None) -> dict:
+def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None, stored_keys: bool = True) -> dict:
     """Draw the sample of tickets created in [start, end). Running it again adds nothing.
 
     Each agent gets round(n × rate) of their tickets, at least one; agents whose share
     rounds to zero are pooled and sampled together at the same rate (at least one ticket),
     taking one ticket per pooled agent in hash order so the pool's picks spread over agents.
-    Which tickets: the lowest md5(seed, external_id), so a draw is reproducible.
+    Which tickets: the lowest md5(seed, external_id), so a draw is reproducible. For the
+    configured seed every ticket stores that number (``Ticket.qa_key``) and the draw reads it
+    with the window's index entries instead of hashing each ticket; the same tickets either way
+    (``stored_keys=False`` hashes regardless: the benchmark and the tests compare the two).
     """
     conf = settings.QA
     rate = frac(rate if rate is not None else conf["SAMPLE_RATE"])
@@ -75,32 +49,58 @@ def qa_sample(*, start: datetime.date, end: datetime.date, rate=None, seed=None)
         tickets = tickets.filter(channel__in=conf["CHANNELS"])
     if conf.get("KINDS"):
         tickets = tickets.filter(kind__in=conf["KINDS"])
-    counts = dict(tickets.values("staff_id").annotate(n=Count("id")).order_by().values_list("staff_id", "n"))
-    pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
-    own = {sid for sid in counts if sid not in pooled}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The window's entries of the member index hold the keys in member order: each
+            # member's tickets are sorted on their own (an incremental sort in memory), where
+            # a scan of the table would sort the whole window on disk (docs/performance.md).
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL enable_seqscan = off")
+        per_agent = tickets.values("staff_id").annotate(
+            n=Count("id"), unkeyed=Count("id", filter=Q(qa_key__isnull=True))
+        )
+        counts, unkeyed = {}, 0
+        for sid, n, missing in per_agent.order_by().values_list("staff_id", "n", "unkeyed"):
+            counts[sid] = n
+            unkeyed += missing
+        key = F("qa_key") if stored_keys and not unkeyed and _stored_keys_fit(tickets, seed) else QaHash(seed)
+        pooled = {sid for sid, n in counts.items() if sample_size(n, rate) == 0}
+        own = {sid: max(1, sample_size(n, rate)) for sid, n in counts.items() if sid not in pooled}
+        ranked = tickets.annotate(
+            h=key, rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[key.asc(), F("id").asc()])
+        )
+        # one pass: per agent the first max(1, round(n × rate)) tickets in hash order, and each
+        # pooled agent's first ticket (the pool then takes the lowest keys among those)
+        chosen, firsts = [], []
+        if counts:
+            for tid, sid, rn, h in ranked.filter(rn__lte=max(own.values(), default=1)).values_list(
+                "id", "staff_id", "rn", "h"
+            ):
+                if sid in pooled:
+                    if rn == 1:
+                        firsts.append((tid, sid, h))
+                elif rn <= own[sid]:
+                    chosen.append((tid, sid))
+        pool_picks = []
+        if pooled:
+            k = max(1, sample_size(sum(counts[sid] for sid in pooled), rate))
+            pool_picks = [(tid, sid) for tid, sid, _h in sorted(firsts, key=lambda r: (r[2], r[0]))[:k]]
+        extra = Q()
+        if conf.get("ALWAYS_INCLUDE_LOW_RATING"):
+            extra |= Q(rating__lte=conf["ALWAYS_INCLUDE_LOW_RATING"])
+        if conf.get("ALWAYS_INCLUDE_REOPENED"):
+            extra |= Q(reopened=True)
+        always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
+        return _create_inspections(chosen, pool_picks, always, start, end, seed, tickets)
 
-    ranked = tickets.annotate(
-        h=QaHash(seed),
-        rn=Window(RowNumber(), partition_by=[F("staff_id")], order_by=[QaHash(seed).asc(), F("id").asc()]),
-    )
-    chosen = []
-    if own:
-        # per agent: the first max(1, round(n × rate)) tickets in hash order
-        max_k = max(sample_size(counts[sid], rate) for sid in own)
-        rows = ranked.filter(staff_id__in=own, rn__lte=max_k).values_list("id", "staff_id", "rn")
-        chosen += [(tid, sid) for tid, sid, rn in rows if rn <= max(1, sample_size(counts[sid], rate))]
-    pool_picks = []
-    if pooled:
-        k = max(1, sample_size(sum(counts[sid] for sid in pooled), rate))
-        firsts = ranked.filter(staff_id__in=pooled, rn=1).values_list("id", "staff_id", "h")
-        pool_picks = [(tid, sid) for tid, sid, _h in sorted(firsts, key=lambda r: (r[2], r[0]))[:k]]
-    extra = Q()
-    if conf.get("ALWAYS_INCLUDE_LOW_RATING"):
-        extra |= Q(rating__lte=conf["ALWAYS_INCLUDE_LOW_RATING"])
-    if conf.get("ALWAYS_INCLUDE_REOPENED"):
-        extra |= Q(reopened=True)
-    always = list(tickets.filter(extra).values_list("id", "staff_id")) if extra else []
-    return _create_inspections(chosen, pool_picks, always, start, end, seed)
+
+def _stored_keys_fit(tickets, seed: str) -> bool:
+    """Whether the window's stored keys are this seed's: the configured seed, and a ticket's key
+    still agrees with it (QA_SEED changed since they were written: hash on the fly instead)."""
+    if seed != key_seed():
+        return False
+    probe = tickets.values_list("external_id", "qa_key").first()
+    return probe is None or probe[1] == qa_hash(f"{seed}:", probe[0])
 
 
 def _qa_inspectors() -> list[int]:
@@ -110,12 +110,13 @@ def _qa_inspectors() -> list[int]:
 
 
 @transaction.atomic
-def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed) -> dict:
+def _create_inspections(chosen, pool_picks, always, window_start, window_end, seed, tickets) -> dict:
     picks = {tid: (sid, False) for tid, sid in chosen}
     picks.update({tid: (sid, True) for tid, sid in pool_picks})
     for tid, sid in always:
         picks.setdefault(tid, (sid, False))
-    existing = set(Inspection.objects.filter(ticket_id__in=list(picks)).values_list("ticket_id", flat=True))
+    # the window's inspected tickets (a join), not an IN list of every pick
+    existing = set(Inspection.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
     new_ids = sorted(t for t in picks if t not in existing)
     scorecard = Scorecard.objects.filter(active=True).order_by("code", "-version").first()
     if scorecard is None:

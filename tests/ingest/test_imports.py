@@ -211,3 +211,70 @@ def test_kci_and_metrics_import(tmp_path, agent_template):
     assert MetricValue.objects.get(metric="plays").value == 123456
     with pytest.raises(CommandError, match="row 2, column metric: tickets_handled is computed"):
         run("metrics", write(tmp_path, "m2.csv", "cycle,employee_no,metric,value\n2026-01,E001,tickets_handled,1\n"))
+
+
+def _ticket_rows():
+    return sorted(
+        Ticket.objects.values_list(
+            "external_id",
+            "staff__employee_no",
+            "kind",
+            "channel",
+            "customer_id",
+            "created_at",
+            "first_response_at",
+            "avg_response_seconds",
+            "resolved_at",
+            "reopened",
+            "rating",
+            "qa_key",
+        )
+    )
+
+
+def test_the_set_based_path_writes_what_the_row_by_row_path_writes(tmp_path):
+    # given a file with stripped spaces, upper-case choices, a T separator, defaults and a re-import
+    from django.db import connection, transaction
+
+    from performance.ingest.kinds import KINDS
+    from performance.ingest.kinds.tickets import bulk_tickets
+    from performance.ingest.readers import read_table
+
+    StaffFactory(employee_no="E001")
+    TicketFactory(external_id="T9", staff=Staff.objects.get(employee_no="E001"), rating=1)
+    body = (
+        TICKET_HEADER + "\n"
+        " T1 ,E001,INQUIRY, Phone ,C1,2026-01-05 10:00:00,2026-01-05T10:01:00,180.5,,YES,5\n"
+        "T2,E001,,,,2026-01-05T02:00:00,,,2026-01-05 02:00:00,,\n"
+        "T9,E001,aftersales,email,\u3000C9\u3000,2026-01-06 23:59:59,,0,,0,\n"
+    )
+    path = write(tmp_path, "t.csv", body)
+    header, _rows = read_table(path)
+    # when the file goes through each path in turn
+    with transaction.atomic():
+        result = bulk_tickets(header, path) if connection.vendor == "postgresql" else None
+        by_set = _ticket_rows()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        header, rows = read_table(path)
+        KINDS["tickets"].run(header, rows)
+        by_row = _ticket_rows()
+        transaction.set_rollback(True)
+    # then the set-based path accepted the file (PostgreSQL) and wrote the same rows
+    if connection.vendor == "postgresql":
+        assert (result.rows, result.created) == (3, 2)
+        assert by_set == by_row
+    assert [r[0] for r in by_row] == ["T1", "T2", "T9"]
+    assert by_row[0][2:4] == ("inquiry", "phone") and by_row[2][4] == "C9"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["2026-01-05 10:00:60", "2026-01-05 +1:00:00", " 2026-01-5 10:00:00", "2026-01-05 10:00:0 ", "05/01/2026"],
+)
+def test_a_date_time_postgresql_would_forgive_is_still_refused_with_row_and_column(tmp_path, cell):
+    StaffFactory(employee_no="E001")
+    path = write(tmp_path, "t.csv", TICKET_HEADER + f"\nT1,E001,,,,2026-01-05 10:00:00,{cell},,,,\n")
+    with pytest.raises(CommandError, match="row 2, column first_response_at: .* is not an ISO 8601 date-time"):
+        run("tickets", path)
+    assert not Ticket.objects.exists()

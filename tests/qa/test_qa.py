@@ -51,6 +51,26 @@ def test_rate_per_agent_reproducible_and_idempotent():
     assert set(Inspection.objects.values_list("ticket_id", flat=True)) != chosen
 
 
+@pytest.mark.parametrize("rekeyed", [False, True])
+def test_a_draw_reading_stored_keys_picks_the_tickets_hashing_picks(rekeyed, settings):
+    # given tickets that store their sampling key (pooled agents too), perhaps for an older QA_SEED
+    agents = [StaffFactory(employee_no=f"K{i}") for i in range(4)]
+    for i, agent in enumerate(agents):
+        for j in range(60 if i else 5):
+            TicketFactory(staff=agent, created_at=local(2026, 1, 5 + j % 7, 9 + j % 9))
+    if rekeyed:
+        settings.QA = {**settings.QA, "SEED": "changed"}  # keys no longer the seed's: hash instead
+    seed = settings.QA["SEED"]
+    # when the window is drawn from the stored keys, then again by hashing every ticket
+    qa_sample(**WEEK)
+    by_keys = set(Inspection.objects.values_list("ticket_id", "pooled"))
+    Inspection.objects.all().delete()
+    qa_sample(**WEEK, seed=seed, stored_keys=False)
+    # then both drew the same tickets
+    assert set(Inspection.objects.values_list("ticket_id", "pooled")) == by_keys
+    assert len(by_keys) == 3 * 3 + 1  # round(60 × 5%) each, and the pooled agent's one
+
+
 def test_agents_with_too_few_tickets_are_pooled_and_every_other_agent_gets_one():
     busy = StaffFactory(employee_no="BUSY")
     tickets_for(busy, 12, "B")  # round(0.6) = 1

@@ -29,6 +29,7 @@ from performance.org.models import Role, Staff, Team
 from performance.qa.models import Inspection, Scorecard
 from performance.qa.sampling import qa_sample
 from performance.qa.services import inspection_submit
+from performance.records.keys import sample_key
 from performance.records.models import Order, ProductCategory, Ticket
 from performance.sla.models import Complaint
 from performance.sla.services import DueTimes
@@ -269,6 +270,7 @@ class Command(ProductCommand):
                         rating = 5 if r > 0.45 else 4 if r > 0.22 else 3 if r > 0.12 else 2 if r > 0.06 else 1
                     t = Ticket(
                         external_id=f"T{seq:08d}",
+                        qa_key=sample_key(f"T{seq:08d}"),
                         staff_id=m.pk,
                         kind=kinds[m.role],
                         channel=rng.choice(channels),

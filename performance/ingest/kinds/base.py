@@ -30,13 +30,18 @@ class Kind:
     run: object  # fn(header, rows) -> Imported; runs inside the caller's transaction
     key: tuple[str, ...]  # the columns a re-import matches rows by
     table: str | None = None  # analyzed after a big import (PostgreSQL)
+    bulk: object = None  # fn(header, path) -> Imported | None: a CSV file set-based (ingest.bulk)
 
 
-def register(name, *, model, schema, key, table=None):
-    """Declare ``fn(header, rows) -> Imported`` as the import of kind ``name``."""
+def register(name, *, model, schema, key, table=None, bulk=None):
+    """Declare ``fn(header, rows) -> Imported`` as the import of kind ``name``.
+
+    ``bulk``, if given, is tried first for a CSV file on PostgreSQL; it returns None (having
+    written nothing) when it does not accept the whole file, and ``fn`` then runs.
+    """
 
     def decorate(fn):
-        kind = KINDS[name] = Kind(name=name, model=model, schema=schema, run=fn, key=key, table=table)
+        kind = KINDS[name] = Kind(name=name, model=model, schema=schema, run=fn, key=key, table=table, bulk=bulk)
         import_doors.register(name, kind_resource(kind))
         return fn
 
