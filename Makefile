@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint messages bench clean
+.PHONY: run test venv axe lint messages bench clean
 
 venv: $(VENV)/.installed
 
@@ -26,8 +26,17 @@ run: venv
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: venv
+AXE := tests/js/node_modules/axe-core/axe.min.js
+
+test: venv axe
 	$(BIN)/pytest
+
+# axe-core for the browser suite's accessibility check, from the npm registry (pinned in the lock file)
+axe: $(AXE)
+
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --silent; \
+	 else echo "npm not found: the browser tests need axe-core (apt-get install npm)"; fi
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,9 +7,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.import_export.forms import ExportForm
 
-from performance.common.admin import ExportDoor, HistoryAdmin, TabularInline, admin_door
+from performance.common.admin import ActionForm, ExportDoor, HistoryAdmin, TabularInline, admin_door
 from performance.common.exporting import CONTENT_TYPES, EXPORT_FORMATS
+from performance.common.formatting import money_display, multiplier_display, percent_text
 from performance.common.money import round_money
 from performance.models import AppraisalCycle
 
@@ -19,6 +21,7 @@ from .models import (
     CommissionPlan,
     CycleBudget,
     ExportBatch,
+    LineKind,
     Payout,
     PayoutLine,
     PayoutStatus,
@@ -121,34 +124,48 @@ class PayoutLineInline(TabularInline):
     model = PayoutLine
     extra = 0
     can_delete = False
-    fields = ["kind", "label", "order", "source_cycle", "base", "rate", "amount"]
+    fields = ["kind", "label", "source_cycle", "base_shown", "rate_shown", "amount_shown"]
     readonly_fields = fields
+
+    @admin.display(description=_("base"))
+    def base_shown(self, obj):
+        return "" if obj.base is None else money_display(obj.base, obj.payout.currency)
+
+    @admin.display(description=_("rate / factor"))
+    def rate_shown(self, obj):
+        if obj.rate is None:
+            return ""
+        return multiplier_display(obj.rate) if obj.kind == LineKind.MODIFIER else percent_text(obj.rate)
+
+    @admin.display(description=_("amount"))
+    def amount_shown(self, obj):
+        return "" if obj.amount is None else money_display(obj.amount, obj.payout.currency)
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
-class PayoutActionForm(admin.helpers.ActionForm):
+class PayoutActionForm(ActionForm):
     reason = forms.CharField(required=False, label=_("reason (hold, unlock)"))
 
 
 @admin.register(Payout)
 class PayoutAdmin(ExportDoor, HistoryAdmin):
     resource_classes = [PayoutResource]
+    export_form_class = ExportForm
     export_formats = EXPORT_FORMATS  # the one table writer: formula-safe, typed numbers, totals row
     list_display = [
         "staff",
         "cycle",
-        "plan",
-        "gross",
-        "multiplier",
-        "commission",
-        "clawback",
-        "carried_balance",
-        "total",
+        "gross_shown",
+        "multiplier_shown",
+        "commission_shown",
+        "clawback_shown",
+        "total_shown",
         "status",
-    ]
-    list_filter = ["cycle", "status", "plan", "staff__team"]
+        "recompute_flag",
+    ]  # fits 1366 px beside the sidebar; the plan and carried balance are on the payout's page
+    list_filter = ["cycle", "status", "recompute_needed", "plan", "staff__team"]
     search_fields = ["=staff__employee_no", "^staff__name"]
     list_select_related = ["staff", "cycle", "plan"]
     readonly_fields = [
@@ -193,6 +210,31 @@ class PayoutAdmin(ExportDoor, HistoryAdmin):
 
     def has_payroll_permission(self, request):
         return self.allows(request, "payroll")
+
+    @admin.display(description=_("to recompute"), ordering="recompute_needed")
+    def recompute_flag(self, obj):
+        """Only the payouts a calibration made stale say anything here."""
+        return _("close the cycle again") if obj.recompute_needed else ""
+
+    @admin.display(description=_("gross"), ordering="gross")
+    def gross_shown(self, obj):
+        return money_display(obj.gross, obj.currency)
+
+    @admin.display(description=_("multiplier"), ordering="multiplier")
+    def multiplier_shown(self, obj):
+        return multiplier_display(obj.multiplier)
+
+    @admin.display(description=_("commission"), ordering="commission")
+    def commission_shown(self, obj):
+        return money_display(obj.commission, obj.currency)
+
+    @admin.display(description=_("clawback"), ordering="clawback")
+    def clawback_shown(self, obj):
+        return money_display(obj.clawback, obj.currency)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return money_display(obj.total, obj.currency)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -292,6 +334,23 @@ class StatementQueryForm(forms.ModelForm):
         model = StatementQuery
         fields = ["answer"]
 
+    def clean(self):
+        """The service's refusals, beside the fields: the typed answer stays on the page."""
+        data = super().clean()
+        if not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Write an answer."))
+        payout = self.instance.payout if self.instance.pk else None
+        if data.get("adjustment") and payout is not None and payout.locked:
+            self.add_error(
+                "adjustment",
+                _(
+                    "This payout is %(status)s: an adjustment can only be added before approval. Unlock it first, "
+                    "or send the answer without an adjustment."
+                )
+                % {"status": payout.get_status_display()},
+            )
+        return data
+
 
 @admin.register(StatementQuery)
 class StatementQueryAdmin(HistoryAdmin):
@@ -307,17 +366,13 @@ class StatementQueryAdmin(HistoryAdmin):
         return fields if self.has_change_permission(request, obj) else [f for f in fields if f != "adjustment"]
 
     def save_model(self, request, obj, form, change):
-        try:
-            statements.statement_query_answer(
-                query=obj,
-                answer=form.cleaned_data["answer"],
-                actor=request.user,
-                adjustment=form.cleaned_data.get("adjustment"),
-            )
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-        except PermissionDenied as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        """The form ran the service's checks; the service answers (and adjusts) in one transaction."""
+        statements.statement_query_answer(
+            query=obj,
+            answer=form.cleaned_data["answer"],
+            actor=request.user,
+            adjustment=form.cleaned_data.get("adjustment"),
+        )
 
 
 def _download(batch) -> HttpResponse:

@@ -17,3 +17,4 @@ class CommissionConfig(AppConfig):
         hooks.before_close.connect(compute.cycle_assert_payouts_open)
         hooks.after_close.connect(compute.cycle_payouts_compute)
         hooks.locked_cycle_ids.connect(compute.locked_cycle_ids)
+        hooks.after_calibration.connect(compute.payouts_mark_recompute)

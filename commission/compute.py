@@ -14,17 +14,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from performance.appraisal.close import cycle_metric_map
-from performance.appraisal.metrics import compute_metrics
-from performance.appraisal.selectors import cycle_members
+from performance.appraisal.metrics import compute_metrics, unit_of
+from performance.appraisal.selectors import cycle_members, effective_grades
 from performance.common.bulk import copy_insert
-from performance.common.formatting import fixed_text
+from performance.common.formatting import grade_label, value_display
 from performance.common.money import round_half_up, round_money
 from performance.common.numbers import frac
 from performance.common.windows import window_bounds
-from performance.models import Appraisal, AppraisalCycle, Order, Staff
+from performance.models import AppraisalCycle, Order, ProductCategory, Staff
 
 from . import calc
 from .definitions import version_in_force
@@ -35,6 +36,7 @@ from .models import (
     LineKind,
     Payout,
     PayoutLine,
+    PayoutStatus,
     Period,
     PlanVersion,
     StatementQuery,
@@ -105,6 +107,13 @@ def cycle_assert_payouts_open(*, cycle: AppraisalCycle) -> None:
         )
 
 
+def payouts_mark_recompute(*, cycle: AppraisalCycle, staff_ids) -> int:
+    """A calibration changed these members' results: their payouts not yet approved must be recomputed."""
+    return Payout.objects.filter(
+        cycle=cycle, staff_id__in=staff_ids, status__in=(PayoutStatus.CALCULATED, PayoutStatus.ON_HOLD)
+    ).update(recompute_needed=True)
+
+
 def locked_cycle_ids():
     """Cycles with approved, exported or paid payouts: their inputs are locked."""
     return Payout.objects.filter(status__in=LOCKED_PAYOUT_STATES).values("cycle_id")
@@ -134,12 +143,7 @@ def cycle_payouts_compute(*, cycle: AppraisalCycle, metrics=None) -> None:
     versions = list(
         PlanVersion.objects.filter(cycle_plans__cycle=cycle).select_related("plan").prefetch_related("rates")
     )
-    grades = {
-        sid: override or grade
-        for sid, grade, override in Appraisal.objects.filter(cycle=cycle).values_list(
-            "staff_id", "grade", "override_grade"
-        )
-    }
+    grades = effective_grades(cycle=cycle)
     cycle_metrics = metrics
     kept = []
     for version in versions:
@@ -223,6 +227,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     now = timezone.now()
     existing = {p.staff_id: p for p in Payout.objects.filter(cycle=cycle, plan=version.plan)}
     order_label, extra_label = _("Order %(order)s · %(category)s"), " · " + _("high-value extra")  # once, not per line
+    category_names = dict(ProductCategory.objects.values_list("code", "name"))
     payouts, lines_by_staff = {}, {}
     for sid in staff_ids:
         lines = []
@@ -255,7 +260,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
                     high_value_min=high_value_min,
                     extra_rate=extra_rate,
                 )
-                label = order_label % {"order": external_id, "category": category}
+                label = order_label % {"order": external_id, "category": category_names.get(category, category)}
                 if line.extra:
                     label += extra_label
                 lines.append(_Line(LineKind.ORDER, label, order_id, None, line.net, line.rate, line.amount))
@@ -264,12 +269,12 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
         multiplier = Fraction(1)
         for name, value, factor in factors:
             multiplier *= factor
-            shown = "n/a" if value is None else (value if isinstance(value, str) else fixed_text(frac(value), 4))
+            shown = str(grade_label(value)) if isinstance(value, str) else value_display(value, unit_of(name))
             lines.append(
                 _Line(
                     kind=LineKind.MODIFIER,
                     rate=_dec(factor),
-                    label=_("Modifier %(name)s = %(value)s") % {"name": name, "value": shown},
+                    label=_("Modifier %(name)s = %(value)s") % {"name": modifier_name(name), "value": shown},
                 )
             )
         result = calc.commission(lines=order_amounts, multiplier=multiplier, cap=version.cap)
@@ -337,6 +342,7 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
             total=total,
             carry_forward=carry,
             currency=settings.CURRENCY,
+            recompute_needed=False,
         )
         payout = existing.get(sid) or Payout(cycle=cycle, staff_id=sid, plan=version.plan, computed_at=now)
         changed = payout.pk is None or any(
@@ -365,6 +371,18 @@ def _compute_version(cycle, version, members, window, metrics, grades) -> list[i
     )
     _relink_queries(asked)
     return [ids[sid] for sid in staff_ids]
+
+
+MODIFIER_NAMES = {
+    "grade": gettext_lazy("grade"),
+    "satisfaction_rate": gettext_lazy("satisfaction rate"),
+    "retention_rate": gettext_lazy("retention rate"),
+}
+
+
+def modifier_name(code: str) -> str:
+    """A plan modifier's name in words where the usual ones are concerned, else its metric code."""
+    return str(MODIFIER_NAMES.get(code, code))
 
 
 class _Line(NamedTuple):  # LINE_FIELDS without payout and position; one per order, so a tuple

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from performance.common.money import MONEY_FIELD
@@ -32,7 +33,7 @@ class CommissionPlan(models.Model):
 class PlanVersion(models.Model):
     """One effective-dated version of a plan; a cycle uses the version in force at its start."""
 
-    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="versions")
+    plan = models.ForeignKey(CommissionPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField(_("version"))
     effective_from = models.DateField(_("in force from"))
     roles = models.JSONField(_("roles"), default=list)
@@ -48,7 +49,7 @@ class PlanVersion(models.Model):
     pk_bonus = models.JSONField(_("PK ranking bonus"), default=dict, blank=True)
     clawback_days = models.PositiveIntegerField(_("clawback window (days)"), default=90)
     cap = models.DecimalField(_("cap per payout"), null=True, blank=True, **MONEY_FIELD)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -65,11 +66,13 @@ class PlanVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan.code} v{self.version}"
+        return f"{self.plan.name} v{self.version}"
 
 
 class PlanRate(models.Model):
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="rates")
+    version = models.ForeignKey(
+        PlanVersion, verbose_name=_("plan version"), on_delete=models.CASCADE, related_name="rates"
+    )
     category = models.CharField(_("product category"), max_length=64)
     rate = models.DecimalField(_("rate"), max_digits=6, decimal_places=4)
     history = HistoricalRecords()
@@ -82,13 +85,23 @@ class PlanRate(models.Model):
             models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="plan_rate_fraction"),
         ]
 
+    def __str__(self):
+        return f"{self.version} · {self.category}"
+
 
 class CyclePlan(models.Model):
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="cycle_plans")
-    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="cycle_plans")
+    cycle = models.ForeignKey(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="cycle_plans"
+    )
+    plan_version = models.ForeignKey(
+        PlanVersion, verbose_name=_("plan version"), on_delete=models.PROTECT, related_name="cycle_plans"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cycle", "plan_version"], name="cycle_plan_unique")]
+
+    def __str__(self):
+        return f"{self.cycle} · {self.plan_version}"
 
 
 class PayoutStatus(models.TextChoices):
@@ -103,10 +116,12 @@ LOCKED_PAYOUT_STATES = (PayoutStatus.APPROVED, PayoutStatus.EXPORTED, PayoutStat
 
 
 class Payout(models.Model):
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="payouts")
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="payouts")
-    plan = models.ForeignKey(CommissionPlan, on_delete=models.PROTECT, related_name="payouts")
-    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="payouts")
+    cycle = models.ForeignKey(AppraisalCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="payouts")
+    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="payouts")
+    plan = models.ForeignKey(CommissionPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="payouts")
+    plan_version = models.ForeignKey(
+        PlanVersion, verbose_name=_("plan version"), on_delete=models.PROTECT, related_name="payouts"
+    )
     gross = models.DecimalField(_("gross"), **MONEY_FIELD)
     multiplier = models.DecimalField(_("multiplier"), max_digits=16, decimal_places=8)
     uncapped = models.DecimalField(_("before cap"), **MONEY_FIELD)
@@ -118,10 +133,20 @@ class Payout(models.Model):
     carry_forward = models.DecimalField(_("carried to next payout"), default=0, **MONEY_FIELD)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
     status = models.CharField(_("status"), max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.CALCULATED)
+    recompute_needed = models.BooleanField(
+        _("to recompute"),
+        default=False,
+        help_text=_("a calibration changed a grade or score after this payout was computed: close the cycle again"),
+    )
     hold_reason = models.TextField(_("hold reason"), blank=True)
     computed_at = models.DateTimeField(_("computed at"))
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
@@ -138,7 +163,7 @@ class Payout(models.Model):
         indexes = [models.Index(fields=["cycle", "status"])]
 
     def __str__(self):
-        return f"{self.cycle} · {self.staff} · {self.plan.code}"
+        return f"{self.cycle} · {self.staff} · {self.plan.name}"
 
     @property
     def locked(self) -> bool:
@@ -164,19 +189,39 @@ class PayoutLine(models.Model):
     are indexed only where set.
     """
 
-    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
+    payout = models.ForeignKey(Payout, verbose_name=_("payout"), on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=16, choices=LineKind.choices)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     source_cycle = models.ForeignKey(
-        AppraisalCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        AppraisalCycle,
+        verbose_name=_("paid in cycle"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     label = models.CharField(_("description"), max_length=200)
     base = models.DecimalField(_("base"), null=True, blank=True, **MONEY_FIELD)
     rate = models.DecimalField(_("rate"), max_digits=16, decimal_places=8, null=True, blank=True)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY_FIELD)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(_("position"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     history = HistoricalRecords()  # manual adjustments; computed lines are rewritten by each close
 
@@ -195,16 +240,24 @@ class PayoutLine(models.Model):
             models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="payoutline_created_by"),
         ]
 
+    def __str__(self):
+        """Which line finance is asked about: the payout, the line's kind and what it says."""
+        return f"{self.payout} · {self.get_kind_display()} · {self.label}"
+
 
 class ExportBatch(models.Model):
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="export_batches")
-    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    exported_at = models.DateTimeField(auto_now_add=True)
-    file_format = models.CharField(max_length=8)
+    cycle = models.ForeignKey(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="export_batches"
+    )
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("exported by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    exported_at = models.DateTimeField(_("exported at"), auto_now_add=True)
+    file_format = models.CharField(_("format"), max_length=8)
     checksum = models.CharField(_("SHA-256"), max_length=64)
-    payout_count = models.PositiveIntegerField()
-    total = models.DecimalField(**MONEY_FIELD)
-    payouts = models.ManyToManyField(Payout, related_name="export_batches")
+    payout_count = models.PositiveIntegerField(_("payouts"))
+    total = models.DecimalField(_("total"), **MONEY_FIELD)
+    payouts = models.ManyToManyField(Payout, verbose_name=_("payouts"), related_name="export_batches")
     file_name = models.CharField(_("file"), max_length=200, blank=True)
     content = models.BinaryField(_("file content"), default=b"", editable=False)  # downloaded again, byte for byte
     history = HistoricalRecords()
@@ -214,11 +267,16 @@ class ExportBatch(models.Model):
         verbose_name_plural = _("payroll exports")
         ordering = ["-exported_at"]
 
+    def __str__(self):
+        return _("Payroll export %(n)s of %(cycle)s") % {"n": self.pk, "cycle": self.cycle}
+
 
 class CycleBudget(models.Model):
     """What finance planned to pay for a cycle, checked before approval."""
 
-    cycle = models.OneToOneField(AppraisalCycle, on_delete=models.CASCADE, related_name="budget")
+    cycle = models.OneToOneField(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="budget"
+    )
     amount = models.DecimalField(_("budget"), **MONEY_FIELD)
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
@@ -227,23 +285,38 @@ class CycleBudget(models.Model):
         verbose_name = _("cycle budget")
         verbose_name_plural = _("cycle budgets")
 
+    def __str__(self):
+        return _("Budget of %(cycle)s") % {"cycle": self.cycle}
+
 
 class QueryStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("statement question status", "Open")
     ANSWERED = "answered", _("Answered")
 
 
 class StatementQuery(models.Model):
     """A staff member's question on a line of their statement, answered by finance."""
 
-    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="queries")
-    line = models.ForeignKey(PayoutLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries")
+    payout = models.ForeignKey(Payout, verbose_name=_("payout"), on_delete=models.CASCADE, related_name="queries")
+    line = models.ForeignKey(
+        PayoutLine,
+        verbose_name=_("statement line"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queries",
+    )
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN)
     asked_at = models.DateTimeField(_("asked at"), auto_now_add=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     history = HistoricalRecords()
@@ -252,3 +325,12 @@ class StatementQuery(models.Model):
         verbose_name = _("statement query")
         verbose_name_plural = _("statement queries")
         ordering = ["-asked_at"]
+
+    def __str__(self):
+        """The member, the cycle and the line the question is about."""
+        about = self.line.label if self.line_id and self.line else _("the whole statement")
+        return _("Question from %(staff)s on %(cycle)s: %(about)s") % {
+            "staff": self.payout.staff,
+            "cycle": self.payout.cycle,
+            "about": about,
+        }

@@ -13,7 +13,7 @@ from performance.common.authority import require
 from performance.common.money import round_money
 from performance.models import AppraisalCycle, Staff
 
-from .models import CycleBudget, Payout, QueryStatus, StatementQuery
+from .models import CycleBudget, Payout, PlanVersion, QueryStatus, StatementQuery
 from .workflow import payout_adjust
 
 
@@ -81,3 +81,16 @@ def statement_query_answer(*, query, answer: str, actor, adjustment: Decimal | N
     query.answered_by, query.answered_at = actor, timezone.now()
     audited(query, actor).save()
     return query
+
+
+def why_no_statements(*, staff) -> str:
+    """Why a member has no statement yet: no plan pays their role, or no cycle with a plan has closed."""
+    versions = PlanVersion.objects.filter(plan__active=True).select_related("plan")
+    paying = [v for v in versions if staff.role in (v.roles or [])]
+    if not paying:
+        return _("No commission plan pays your role (%(role)s), so there is no statement to show.") % {
+            "role": staff.get_role_display()
+        }
+    return _("Your role is paid by %(plan)s: your first statement appears when HR closes a cycle that uses it.") % {
+        "plan": paying[0].plan.name
+    }

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.common.authority import door
@@ -9,6 +11,7 @@ from performance.common.exporting import table_response
 from performance.models import AppraisalCycle
 
 from . import statements
+from .compute import period_window
 from .models import Payout
 from .selectors import visible_payouts
 
@@ -18,8 +21,11 @@ def my_statements(request):
     me = getattr(request.user, "staff", None)
     if me is None:
         raise Http404
-    payouts = Payout.objects.filter(staff=me).select_related("cycle", "plan").order_by("-cycle__start")
-    return render(request, "commission/my_statements.html", {"payouts": payouts})
+    payouts = list(Payout.objects.filter(staff=me).select_related("cycle", "plan").order_by("-cycle__start"))
+    why = None
+    if not payouts:
+        why = statements.why_no_statements(staff=me)
+    return render(request, "commission/my_statements.html", {"payouts": payouts, "why": why, "me": me})
 
 
 @door("commission.view_payout", obj=("pk", Payout))
@@ -38,10 +44,20 @@ def statement(request, pk):
             messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("statement", pk=pk)
     template = "commission/statement_print.html" if request.GET.get("print") else "commission/statement.html"
+    start, end = period_window(payout.plan_version, payout.cycle) or (payout.cycle.start, payout.cycle.end)
     return render(
         request,
         template,
-        {"payout": payout, "lines": lines, "mine": mine, "queries": payout.queries.select_related("line")},
+        {
+            "payout": payout,
+            "lines": lines,
+            "mine": mine,
+            "queries": payout.queries.select_related("line"),
+            "company_name": settings.COMPANY_NAME or _("Service staff appraisal"),
+            "period_start": start,
+            "period_end": end,
+            "issued": timezone.localdate(),
+        },
     )
 
 

@@ -75,7 +75,8 @@ def _lock_cycles(payouts) -> None:
 
 @transaction.atomic
 def payouts_approve(*, payouts, actor) -> Moved:
-    """Calculated payouts become approved; payouts on hold stay on hold and are returned to say so.
+    """Calculated payouts become approved; payouts on hold stay on hold and are returned to say so;
+    a payout a calibration made stale (``recompute_needed``) is refused, named, until the cycle is closed again.
 
     Refused as a whole (nothing changes) when the cycle is closing, or when one of the
     payouts is the actor's own or carries the actor's adjustment (separation of duties).
@@ -85,6 +86,15 @@ def payouts_approve(*, payouts, actor) -> Moved:
     rows = with_adjusters(_lock(payouts))
     for payout in rows:
         require(actor, "commission.approve_payout", payout)
+    stale = [p for p in rows if p.recompute_needed and p.status == PayoutStatus.CALCULATED]
+    if stale:
+        raise ValidationError(
+            _(
+                "A calibration changed the results behind the payouts of %(staff)s: close the cycle again to "
+                "recompute them before approving."
+            )
+            % {"staff": ", ".join(str(p.staff) for p in stale[:10])}
+        )
     moved = _move(
         rows,
         allowed_from=(PayoutStatus.CALCULATED,),

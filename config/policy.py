@@ -180,6 +180,7 @@ MATRIX: dict[str, Rule] = {
         extra=_imports(*HR_ONLY),
     ),
     **_model("performance.team", view=(HR, FINANCE, SUPERUSER), edit=HR_ONLY, unless_edit=()),
+    **_model("performance.productcategory", view=(HR, FINANCE, SUPERUSER), edit=HR_ONLY, unless_edit=()),
     # service records: inputs of scores and commission, HR imports them; locked in locked cycles
     **_model("performance.ticket", view=HR_ONLY, edit=HR_ONLY, extra=_imports(*HR_ONLY)),
     **_model(

@@ -97,3 +97,27 @@ class SecretsExceptionReporter(ExceptionReporter):
         if type(data.get("exception_value")) is str:
             data["exception_value"] = without_url_passwords(data["exception_value"])
         return data
+
+
+class AdminThemePolicyMiddleware:
+    """The admin's own Content Security Policy, wider than the site's: django-unfold's Alpine.js
+    evaluates its directives with ``Function`` (``'unsafe-eval'``) and the theme sets inline
+    styles (its colour variables, Alpine's style bindings), which hashes cannot list.
+
+    The site's pages keep the strict policy. Placed after ``csp.middleware.CSPMiddleware`` in
+    MIDDLEWARE, so its response hook runs first and django-csp builds the header with it. The
+    admin answers only logged-in staff, and its scripts are the theme's own static files.
+    """
+
+    ADMIN_UPDATE = {"script-src": ["'unsafe-eval'"]}
+    ADMIN_REPLACE = {"style-src": ["'self'", "'unsafe-inline'"]}  # with hashes listed, 'unsafe-inline' is ignored
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request.resolver_match, "namespace", None) == "admin":
+            response._csp_update = {**self.ADMIN_UPDATE, **(getattr(response, "_csp_update", None) or {})}
+            response._csp_replace = {**self.ADMIN_REPLACE, **(getattr(response, "_csp_replace", None) or {})}
+        return response

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_HASHES
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from config.security import DEVELOPMENT_SECRET_KEY, lockout_parameters, refuse_unsafe_secret_key
@@ -38,6 +39,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    "unfold",  # the admin theme: before django.contrib.admin, its contrib apps before the apps they style
+    "unfold.contrib.filters",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -71,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "config.security.AdminThemePolicyMiddleware",  # after CSPMiddleware: the admin theme's wider policy
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.FailureMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers a locked-out login
@@ -90,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "performance.org.access.nav",
             ],
         },
     },
@@ -275,6 +282,37 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The admin theme (django-unfold): the HR dashboard is the admin's index page.
+UNFOLD = {
+    "SITE_TITLE": _("Appraisal admin"),
+    "SITE_HEADER": _("Service staff appraisal"),
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "insights",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "sizes": "any", "type": "image/svg+xml", "href": lambda request: static("favicon.svg")}
+    ],
+    "SHOW_HISTORY": True,
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
+    "STYLES": [lambda request: static("css/admin.css")],  # hashed names from the manifest in production
+    "SIDEBAR": {"show_search": True, "show_all_applications": True},
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97% .014 254.604)",
+            "100": "oklch(93.2% .032 255.585)",
+            "200": "oklch(88.2% .059 254.128)",
+            "300": "oklch(80.9% .105 251.813)",
+            "400": "oklch(70.7% .165 254.624)",
+            "500": "oklch(62.3% .214 259.815)",
+            "600": "oklch(54.6% .245 262.881)",
+            "700": "oklch(48.8% .243 264.376)",
+            "800": "oklch(42.4% .199 265.638)",
+            "900": "oklch(37.9% .146 265.522)",
+            "950": "oklch(28.2% .091 267.935)",
+        },
+    },
+}
+
 # Business settings: every rule is data, these are only the defaults.
 # Separation of duties (docs/permissions.md): nobody approves, adjusts or answers a question on their
 # own payout; whoever added an adjustment to a payout does not approve it.
@@ -283,6 +321,7 @@ SEPARATION_OF_DUTIES = {
     "ADJUSTER_APPROVES": env_bool("SOD_ADJUSTER_APPROVES", True),
 }
 CURRENCY = os.environ.get("CURRENCY", "CNY")
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "")  # printed on statements; empty: the site's title
 APPRAISAL = {
     "CLOSE_CHUNK_SIZE": int(os.environ.get("CLOSE_CHUNK_SIZE", "1000")),
     "CLOSE_GRACE_HOURS": int(os.environ.get("CLOSE_GRACE_HOURS", "48")),

@@ -33,6 +33,7 @@ from performance.models import (
     KciRating,
     MetricSource,
     MetricValue,
+    ProductCategory,
     Scorecard,
     Ticket,
 )
@@ -63,6 +64,7 @@ ADMIN_SITE = {
     "jsi18n",
     "view_on_site",
     "app_list",
+    "search",  # the admin theme's search: apps and models the login may see, as the index lists them
     None,
 }
 MODEL_VIEWS = {
@@ -83,6 +85,7 @@ def build_world():
     template_load(data={**AGENT_TEMPLATE, "role": "sales", "code": "sales", "eligibility": {"min_tickets": 0}})
     plan_load(data=PLAN)
     team = TeamFactory(name="Sales")
+    ProductCategory.objects.get_or_create(code="cloud_server", defaults={"name": "Cloud server"})
     users = {
         "HR": UserFactory(username="w-hr", groups=["HR"], is_staff=True),
         "Finance": UserFactory(username="w-fin", groups=["Finance"], is_staff=True),

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from commission.definitions import plan_load
 from commission.models import Payout
 from performance.appraisal.services import cycle_close, cycle_create
-from performance.models import AppraisalCycle, CalendarDay, Complaint, CycleState, Ticket
+from performance.models import Appraisal, AppraisalCycle, CalendarDay, Complaint, CycleState, Ticket
 from tests.factories import PLAN, ComplaintFactory, OrderFactory, StaffFactory, TicketFactory, UserFactory, local
 from tests.queries import assert_num_queries
 
@@ -124,3 +124,53 @@ def test_holidays_import_in_the_admin_and_due_times_follow(admin_client):
     # Thu 1 and Fri 2 are holidays: the clock starts Monday 5th 09:00
     assert complaint.first_response_due == local(2026, 10, 5, 11)
     assert Complaint.objects.count() == 1
+
+
+def test_the_close_list_action_asks_first_on_the_same_page_and_without_a_broker_says_closed(
+    admin_client, agent_template
+):
+    # given: an open cycle that has not ended yet
+    cycle = cycle_create(name="early", start=datetime.date(2026, 1, 1), end=datetime.date(2099, 2, 1))
+    url = "/admin/performance/appraisalcycle/"
+    # when: the list action is chosen
+    response = admin_client.post(url, {"action": "close_cycles", "_selected_action": [cycle.pk]}, follow=True)
+    # then: the confirmation page, with the not-ended warning; nothing closed yet
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/admin/performance/appraisalcycle/close/?ids={cycle.pk}"
+    assert "This cycle runs until 2099-02-01" in page and 'id="confirm-close"' in page
+    assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.OPEN
+    # when: yes (no broker: the close runs here and now)
+    response = admin_client.post("/admin/performance/appraisalcycle/close/", {"ids": str(cycle.pk)}, follow=True)
+    # then: one honest message that it closed, not "handed to the workers"
+    page = response.content.decode()
+    assert AppraisalCycle.objects.get(pk=cycle.pk).state == CycleState.REVIEW
+    assert "early closed: 0 members scored" in page and "handed to the workers" not in page
+
+
+def test_a_calibration_without_a_reason_shows_the_error_and_no_success(admin_client, agent_template):
+    # given
+    member = StaffFactory(employee_no="E9")
+    for day in range(6):
+        TicketFactory(staff=member, created_at=local(2026, 1, 3 + day, 10), rating=5)
+    cycle = cycle_create(name="cal", start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 1))
+    cycle_close(inline=True, cycle=cycle)
+    appraisal = Appraisal.objects.get(staff=member)
+    url = f"/admin/performance/appraisal/{appraisal.pk}/change/"
+    form = {
+        "override_score": "80",
+        "override_grade": "A+",
+        "override_reason": "",
+        "sections-TOTAL_FORMS": "0",
+        "sections-INITIAL_FORMS": "0",
+        "indicators-TOTAL_FORMS": "0",
+        "indicators-INITIAL_FORMS": "0",
+    }
+    # when
+    response = admin_client.post(url, form, follow=True)
+    # then: errors beside the fields, no "changed successfully", nothing written
+    page = response.content.decode()
+    assert "A calibration needs a reason." in page
+    assert "Select a valid choice. A+ is not one of the available choices." in page
+    assert "successfully" not in page
+    appraisal.refresh_from_db()
+    assert appraisal.override_score is None

@@ -292,7 +292,7 @@ def test_every_section_undefined_shows_empty_in_the_admin_and_on_the_pages(
     # then the admin's results file is empty where the command's is
     assert (rows["OP0"]["final_score"], rows["OP0"]["grade"], rows["OP0"]["rank"]) == ("", "not_rated", "")
     # and the admin's appraisal list shows it with an empty score and no rank
-    listing = admin_client.get("/admin/performance/appraisal/?grade__exact=not_rated").content.decode()
+    listing = admin_client.get("/admin/performance/appraisal/?grade=not_rated").content.decode()
     assert member_row_shows_no_score(listing)
     # and the member's own page shows n/a, never 0 or a place
     member = Staff.objects.get(employee_no="OP0")
@@ -306,12 +306,12 @@ def test_every_section_undefined_shows_empty_in_the_admin_and_on_the_pages(
 
 
 def member_row_shows_no_score(listing: str) -> bool:
-    """The admin list's one row: the final score and rank cells hold Django's empty value."""
+    """The admin list's one row: the (effective) score reads n/a and the rank is empty."""
     cells = {
         name: re.search(rf'<td class="field-{name}[^"]*"[^>]*>(.*?)</td>', listing, re.S).group(1).strip()
-        for name in ("final_score", "rank")
+        for name in ("score_shown", "rank_shown")
     }
-    return cells == {"final_score": "-", "rank": "-"}
+    return cells == {"score_shown": "n/a", "rank_shown": "—"}
 
 
 # --- one commission plan per role -----------------------------------------------------------------

@@ -245,7 +245,7 @@ def test_production_shape_gunicorn_whitenoise_and_healthz(tmp_path):
 
         assert json.loads(health.read()) == {"status": "ok"}  # status only to anyone: details are for superusers
         login = urllib.request.urlopen(f"{base}/login/", timeout=5).read().decode()
-        css = login.split('href="/static/', 1)[1].split('"', 1)[0]
+        css = "css/app." + login.split('href="/static/css/app.', 1)[1].split('"', 1)[0]
         assert css.startswith("css/app.") and css.endswith(".css")  # hashed name from the manifest
         static = urllib.request.urlopen(f"{base}/static/{css}", timeout=5)
         assert static.status == 200 and b"--accent" in static.read()

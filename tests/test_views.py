@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from commission.definitions import plan_load
 from commission.models import Payout
-from performance.appraisal.services import cycle_close, cycle_create
-from performance.models import Appraisal, Inspection, Team
+from performance.appraisal.services import cycle_close, cycle_create, cycle_finalize
+from performance.models import Appraisal, Inspection, KciRating, Team
 from performance.qa.sampling import qa_sample
 from performance.qa.services import inspection_submit
 from tests.factories import PLAN, OrderFactory, StaffFactory, TicketFactory, UserFactory, local
@@ -76,7 +76,7 @@ def test_statements_are_private(client, company):
     as_user(client, company["seller"])
     page = client.get(f"/commission/statements/{payout.pk}/")
     assert page.status_code == 200
-    assert '<td class="num">0.1</td>' in page.content.decode()  # rates shown without trailing zeros
+    assert '<td class="num">10%</td>' in page.content.decode()  # rates shown as percentages
     body = client.get(f"/commission/statements/{payout.pk}.csv").content.decode("utf-8-sig")
     assert "summary,total,,,,,100.00" in body  # 1000.00 × 10% (no tickets: modifiers 1)
     as_user(client, company["alice"])
@@ -161,7 +161,7 @@ def test_every_page_answers_for_every_demo_login_in_both_languages(client):
 
 # the login's groups are read once per request (the permission matrix caches them on the login);
 # the team page reads the members of the missing ratings it shows (at most 100) in one query
-PAGE_QUERIES = {"/team/": 18, "/me/": 13, "/hr/": 15}
+PAGE_QUERIES = {"/team/": 19, "/me/": 12, "/hr/": 14}
 
 
 @pytest.mark.parametrize("extra", [0, 30])
@@ -191,3 +191,30 @@ def test_my_results_show_each_inspection_item_score(client, company):
     as_user(client, inspection.ticket.staff)
     page = client.get("/me/").content.decode()
     assert "Response speed 100" in page and "Attitude and language n/a" in page
+
+
+def test_the_kci_form_is_all_or_nothing_and_keeps_what_was_typed(client, company):
+    # given: an open cycle where the boss rates Alice
+    cycle = cycle_create(name="2026-02", start=datetime.date(2026, 2, 1), end=datetime.date(2026, 3, 1))
+    as_user(client, company["boss"])
+    url = f"/team/{cycle.pk}/rate/{company['alice'].pk}/"
+    # when: the one item is out of scale
+    response = client.post(url, {"rating_attitude": "9", "comment_attitude": "great attitude"})
+    # then: nothing saved, the form again with what was typed and the error beside the item
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="9"' in page and 'value="great attitude"' in page
+    assert "Nothing was saved" in page and "9 is outside 0–5" in page and "successfully" not in page
+    assert not KciRating.objects.filter(cycle=cycle).exists()
+
+
+def test_a_locked_cycle_shows_its_lock_before_any_typing(client, company):
+    # given: the closed cycle is finalized
+    cycle = company["cycle"]
+    cycle_finalize(cycle=cycle, actor=None)
+    as_user(client, company["boss"])
+    # when
+    page = client.get(f"/team/{cycle.pk}/rate/{company['alice'].pk}/").content.decode()
+    # then: the lock is said first and the fields are disabled
+    assert 'id="lock-note"' in page and "is finalized" in page
+    assert "disabled" in page and "Save ratings" not in page

@@ -27,7 +27,8 @@ from .models import (
     MetricValue,
     SectionResult,
 )
-from .selectors import cycle_members, cycle_roles
+from .reviews import calibrated_ranks_refresh
+from .selectors import EFFECTIVE_GRADE, cycle_members, cycle_roles
 
 log = logging.getLogger(__name__)
 NOT_RATED = "not_rated"
@@ -96,6 +97,7 @@ def cycle_score(*, cycle_id: int, run: int) -> None:
             return
         cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle_id)
         metrics = _score_appraisals(cycle)
+        calibrated_ranks_refresh(cycle=cycle)
         for hook in hooks.after_close:
             hook(cycle=cycle, metrics=metrics)
         cycle.state = CycleState.REVIEW
@@ -339,10 +341,11 @@ def _previous_grades(cycle) -> dict[int, list[str]]:
     rows = (
         Appraisal.objects.filter(cycle_id__in=earlier)
         .order_by("-cycle__start")
-        .values_list("staff_id", "grade", "override_grade")
+        .annotate(effective=EFFECTIVE_GRADE)
+        .values_list("staff_id", "effective")
     )
-    for sid, grade, override in rows.iterator(chunk_size=5000):
-        out.setdefault(sid, []).append(override or grade)
+    for sid, grade in rows.iterator(chunk_size=5000):
+        out.setdefault(sid, []).append(grade)
     return out
 
 

@@ -21,4 +21,5 @@ cycle_created = Hook()  # fn(*, cycle, plans): after a cycle is created (plans: 
 member_roles = Hook()  # fn(*, cycle) -> set of roles also closed in the cycle (e.g. the roles a plan pays)
 before_close = Hook()  # fn(*, cycle): raise ValidationError to refuse the close
 after_close = Hook()  # fn(*, cycle, metrics): in the close's last transaction, with every member's metrics
+after_calibration = Hook()  # fn(*, cycle, staff_ids): a calibration changed these members' results
 locked_cycle_ids = Hook()  # fn() -> a query of cycle ids whose inputs are locked (approved payouts)

@@ -301,3 +301,18 @@ def compute_metrics(staff_ids, start_date, end_date, now=None) -> dict[int, dict
                 result[sid].update(empty)
                 result[sid].update(rows.get(sid, {}))
     return result
+
+
+UNITS = {"sales_amount": "money", "avg_order_value": "money", "avg_handle_seconds": "seconds"}
+
+
+def unit_of(code: str) -> str:
+    """How a person reads a metric's value (``common.formatting.value_display``): rates as %,
+    amounts with currency, seconds as a duration, counts grouped; imported metrics as numbers."""
+    if code in UNITS:
+        return UNITS[code]
+    if code.endswith("_rate") or code.endswith("_rate_2m") or code.endswith("_rate_3m"):
+        return "rate"
+    if code in COMPUTED_METRICS:
+        return "count"
+    return "number"

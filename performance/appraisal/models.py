@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from performance.org.models import Role, Staff
@@ -35,7 +36,7 @@ class AppraisalTemplate(models.Model):
         constraints = [models.UniqueConstraint(fields=["code", "version"], name="template_code_version_unique")]
 
     def __str__(self):
-        return f"{self.code} v{self.version}"
+        return f"{self.name} (v{self.version})"
 
 
 class SectionKind(models.TextChoices):
@@ -44,7 +45,9 @@ class SectionKind(models.TextChoices):
 
 
 class Section(models.Model):
-    template = models.ForeignKey(AppraisalTemplate, on_delete=models.CASCADE, related_name="sections")
+    template = models.ForeignKey(
+        AppraisalTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="sections"
+    )
     code = models.SlugField(_("code"), max_length=32)
     kind = models.CharField(_("kind"), max_length=8, choices=SectionKind.choices)
     weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
@@ -61,11 +64,11 @@ class Section(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.template} · {self.code}"
+        return f"{self.template} · {self.get_kind_display()}"
 
 
 class Indicator(models.Model):
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="indicators")
+    section = models.ForeignKey(Section, verbose_name=_("section"), on_delete=models.CASCADE, related_name="indicators")
     code = models.SlugField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=200, blank=True)
     metric = models.CharField(_("metric"), max_length=64, blank=True, help_text=_("empty for a manager rating"))
@@ -85,12 +88,12 @@ class Indicator(models.Model):
         ]
 
     def __str__(self):
-        return self.code
+        return self.name or self.code
 
 
 class CycleState(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("cycle state", "Open")
     CLOSING = "closing", _("Closing")
     FAILED = "failed", _("Close failed")
     REVIEW = "review", _("In review")
@@ -183,7 +186,7 @@ class MemberMetrics(models.Model):
     """
 
     cycle = models.ForeignKey(
-        AppraisalCycle, on_delete=models.CASCADE, related_name="member_metrics", db_index=False
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="member_metrics", db_index=False
     )  # the unique constraint below leads with the cycle
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="member_metrics")
     values = models.JSONField(_("values"), default=dict)
@@ -193,6 +196,9 @@ class MemberMetrics(models.Model):
         verbose_name_plural = _("computed metrics")
         constraints = [models.UniqueConstraint(fields=["cycle", "staff"], name="member_metrics_unique")]
 
+    def __str__(self):
+        return f"{self.cycle} · {self.staff}"
+
 
 class MetricValue(models.Model):
     """An imported metric's value for one member in one cycle; NULL means undefined (n/a).
@@ -200,12 +206,16 @@ class MetricValue(models.Model):
     Computed metrics live in ``MemberMetrics``; rows with source "computed" are from before it.
     """
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="metric_values")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="metric_values")
+    cycle = models.ForeignKey(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="metric_values"
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="metric_values"
+    )
     metric = models.CharField(_("metric"), max_length=64)
     value = models.DecimalField(_("value"), max_digits=24, decimal_places=10, null=True, blank=True)
-    numerator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
-    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    numerator = models.DecimalField(_("numerator"), max_digits=24, decimal_places=6, null=True, blank=True)
+    denominator = models.DecimalField(_("denominator"), max_digits=24, decimal_places=6, null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=MetricSource.choices, default=MetricSource.COMPUTED)
     history = HistoricalRecords()
 
@@ -214,10 +224,17 @@ class MetricValue(models.Model):
         verbose_name_plural = _("metric values")
         constraints = [models.UniqueConstraint(fields=["cycle", "staff", "metric"], name="metric_value_unique")]
 
+    def __str__(self):
+        return f"{self.cycle} · {self.staff} · {self.metric}"
+
 
 class KciRating(models.Model):
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="kci_ratings")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="kci_ratings")
+    cycle = models.ForeignKey(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="kci_ratings"
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="kci_ratings"
+    )
     indicator = models.CharField(_("indicator"), max_length=32)
     rating = models.DecimalField(_("rating"), max_digits=6, decimal_places=2)
     comment = models.TextField(_("comment"), blank=True)
@@ -240,11 +257,20 @@ class KciRating(models.Model):
             models.CheckConstraint(condition=Q(rating__gte=0), name="kci_rating_not_negative"),
         ]
 
+    def __str__(self):
+        return f"{self.cycle} · {self.staff} · {self.indicator}"
+
 
 class Appraisal(models.Model):
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="appraisals")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="appraisals")
-    template = models.ForeignKey(AppraisalTemplate, on_delete=models.PROTECT, related_name="appraisals")
+    cycle = models.ForeignKey(
+        AppraisalCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="appraisals"
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="appraisals"
+    )
+    template = models.ForeignKey(
+        AppraisalTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="appraisals"
+    )
     final_score = models.DecimalField(_("final score"), max_digits=6, decimal_places=2, null=True)
     grade = models.CharField(_("grade"), max_length=32, blank=True)
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
@@ -253,6 +279,12 @@ class Appraisal(models.Model):
     override_score = models.DecimalField(_("calibrated score"), max_digits=6, decimal_places=2, null=True, blank=True)
     override_grade = models.CharField(_("calibrated grade"), max_length=32, blank=True)
     override_reason = models.TextField(_("calibration note"), blank=True)
+    calibrated_rank = models.PositiveIntegerField(
+        _("rank after calibration"),
+        null=True,
+        blank=True,
+        help_text=_("place by effective score when a calibration changed a score on the same template"),
+    )
     improvement_plan = models.BooleanField(_("flagged for improvement plan"), default=False)
     computed_at = models.DateTimeField(_("computed at"), null=True)
     history = HistoricalRecords()
@@ -270,27 +302,36 @@ class Appraisal(models.Model):
         return reverse("appraisal-detail", args=[self.pk])
 
     @property
-    def effective_score(self):
-        return self.override_score if self.override_score is not None else self.final_score
-
-    @property
-    def effective_grade(self):
-        return self.override_grade or self.grade
+    def calibrated(self) -> bool:
+        return self.override_score is not None or bool(self.override_grade)
 
 
 class SectionResult(models.Model):
-    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="sections")
-    code = models.CharField(max_length=32)
-    kind = models.CharField(max_length=8, choices=SectionKind.choices)
-    weight = models.DecimalField(max_digits=7, decimal_places=4)
-    effective_weight = models.DecimalField(
-        max_digits=8, decimal_places=4, null=True, help_text="share of the final score, 0–1, as shown (2 places in %)"
+    appraisal = models.ForeignKey(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.CASCADE, related_name="sections"
     )
-    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, help_text="as shown: rounded once")
-    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(_("section"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=8, choices=SectionKind.choices)
+    weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
+    effective_weight = models.DecimalField(
+        _("share of final"),
+        max_digits=8,
+        decimal_places=4,
+        null=True,
+        help_text=_("share of the final score, 0–1, as shown (2 places in %)"),
+    )
+    score = models.DecimalField(
+        _("score"), max_digits=8, decimal_places=2, null=True, help_text=_("as shown: rounded once")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("section result")
+        verbose_name_plural = _("section results")
         ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.appraisal_id and self.appraisal} · {self.get_kind_display()}"
 
 
 class IndicatorResult(models.Model):
@@ -301,38 +342,53 @@ class IndicatorResult(models.Model):
     contribution to 4, the raw value to 10. Nothing rounds a stored figure again.
     """
 
-    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="indicators")
-    section = models.CharField(max_length=32)
-    indicator = models.CharField(max_length=32)
-    name = models.CharField(max_length=200, blank=True)
-    metric = models.CharField(max_length=64, blank=True)
-    raw_value = models.DecimalField(max_digits=24, decimal_places=10, null=True)
-    rule = models.CharField(max_length=16)
-    params = models.JSONField(default=dict)
-    score = models.DecimalField(max_digits=8, decimal_places=2, null=True)
-    weight = models.DecimalField(max_digits=7, decimal_places=4)
-    effective_weight = models.DecimalField(
-        max_digits=8, decimal_places=4, null=True, help_text="share of the final score, 0–1 (2 places in %)"
+    appraisal = models.ForeignKey(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.CASCADE, related_name="indicators"
     )
-    contribution = models.DecimalField(max_digits=10, decimal_places=4, null=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    section = models.CharField(_("section"), max_length=32)
+    indicator = models.CharField(_("indicator"), max_length=32)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    metric = models.CharField(_("metric"), max_length=64, blank=True)
+    raw_value = models.DecimalField(_("raw value"), max_digits=24, decimal_places=10, null=True)
+    rule = models.CharField(_("scoring rule"), max_length=16)
+    params = models.JSONField(_("rule parameters"), default=dict)
+    score = models.DecimalField(_("score"), max_digits=8, decimal_places=2, null=True)
+    weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
+    effective_weight = models.DecimalField(
+        _("share of final"),
+        max_digits=8,
+        decimal_places=4,
+        null=True,
+        help_text=_("share of the final score, 0–1 (2 places in %)"),
+    )
+    contribution = models.DecimalField(_("contribution"), max_digits=10, decimal_places=4, null=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("indicator result")
+        verbose_name_plural = _("indicator results")
         ordering = ["position"]
+
+    def __str__(self):
+        return self.name or self.indicator
 
 
 class AppealStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("appeal status", "Open")
     UPHELD = "upheld", _("Upheld")
     REJECTED = "rejected", _("Rejected")
 
 
 class Appeal(models.Model):
-    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="appeals")
+    appraisal = models.ForeignKey(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.CASCADE, related_name="appeals"
+    )
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN)
     decision = models.TextField(_("decision"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     history = HistoricalRecords()
@@ -341,3 +397,9 @@ class Appeal(models.Model):
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return _("Appeal of %(member)s on %(cycle)s") % {
+            "member": self.appraisal.staff,
+            "cycle": self.appraisal.cycle,
+        }

@@ -14,10 +14,42 @@ from django.utils.translation import gettext as _
 from performance.common.audit import audited
 from performance.common.authority import require
 
-from . import rules
+from . import hooks, rules, scoring
 from .locks import cycle_assert_editable
 from .models import Appeal, AppealStatus, Appraisal, CycleState, KciRating
-from .selectors import kci_items
+from .selectors import EFFECTIVE_SCORE, kci_items, template_grades
+
+
+@transaction.atomic
+def kci_rate_many(*, cycle, staff, ratings: dict, rated_by=None, actor=None) -> list[KciRating]:
+    """A manager's ratings of several KCI items of a member, all or none.
+
+    ``ratings``: item code → (rating, comment). Every item is checked first; any problem raises a
+    ValidationError keyed by item code and nothing is written.
+    """
+    require(actor, "performance.rate_kci", staff)
+    cycle_assert_editable(cycle)
+    items = {i.code: i for i in kci_items(cycle=cycle).get(staff.role, [])}
+    problems = {}
+    for code, (rating, _comment) in ratings.items():
+        item = items.get(code)
+        if item is None:
+            problems[code] = _("%(v)r is not a rated (KCI) indicator of this member's template in %(c)s") % {
+                "v": code,
+                "c": cycle.name,
+            }
+            continue
+        problem = rules.Rating.out_of_scale(rating, item.params)
+        if problem:
+            problems[code] = f"{item.name or item.code}: {problem}"
+    if problems:
+        raise ValidationError(problems)
+    return [
+        kci_rate(
+            cycle=cycle, staff=staff, indicator=code, rating=rating, comment=comment, rated_by=rated_by, actor=actor
+        )
+        for code, (rating, comment) in ratings.items()
+    ]
 
 
 @transaction.atomic
@@ -43,15 +75,71 @@ def kci_rate(*, cycle, staff, indicator, rating, comment="", rated_by=None, acto
     return obj
 
 
+def appraisal_override_problems(*, appraisal, score=None, grade="", reason="") -> dict[str, str]:
+    """What is wrong with a calibration, by field (empty when nothing is): the form shows these
+    beside the fields, and the service refuses the same."""
+    problems = {}
+    if not (reason or "").strip():
+        problems["override_reason"] = _("A calibration needs a reason.")
+    if score is not None and not 0 <= score <= 100:
+        problems["override_score"] = _("%(v)s is outside 0–100.") % {"v": score}
+    if grade and grade not in template_grades(appraisal.template):
+        problems["override_grade"] = _("%(v)r is not a grade of template %(t)s.") % {
+            "v": grade,
+            "t": appraisal.template,
+        }
+    return problems
+
+
 @transaction.atomic
 def appraisal_override(*, appraisal, score=None, grade="", reason, actor) -> Appraisal:
+    """HR calibrates a result: a score (0–100) and/or a grade of the member's template, with a reason.
+
+    The effective ranks of the template's members in the cycle follow the calibrated scores, and
+    payouts already computed for the cycle are marked for recompute (``hooks.after_calibration``).
+    """
     require(actor, "performance.change_appraisal")
     cycle_assert_editable(appraisal.cycle)
-    if not reason:
-        raise ValidationError(_("A calibration needs a reason."))
-    appraisal.override_score, appraisal.override_grade, appraisal.override_reason = score, grade, reason
+    problems = appraisal_override_problems(appraisal=appraisal, score=score, grade=grade, reason=reason)
+    if problems:
+        raise ValidationError(problems)
+    appraisal.override_score, appraisal.override_grade = score, grade or ""
+    appraisal.override_reason = reason.strip()
     audited(appraisal, actor).save()
+    calibrated_ranks_refresh(cycle=appraisal.cycle)
+    for hook in hooks.after_calibration:
+        hook(cycle=appraisal.cycle, staff_ids=[appraisal.staff_id])
     return appraisal
+
+
+def calibrated_ranks_refresh(*, cycle) -> None:
+    """Places by effective score where a calibration changed a score, per template of the cycle.
+
+    The contract's ``rank`` stays the computed place; ``calibrated_rank`` holds the place among the
+    same eligible members by effective score (ties by employee_no), and is empty on templates where
+    nobody's score was calibrated. Run after a calibration and after every close.
+    """
+    calibrated = set(
+        Appraisal.objects.filter(cycle=cycle, override_score__isnull=False).values_list("template_id", flat=True)
+    )
+    Appraisal.objects.filter(cycle=cycle, calibrated_rank__isnull=False).exclude(template_id__in=calibrated).update(
+        calibrated_rank=None
+    )
+    for template_id in calibrated:
+        group = Appraisal.objects.filter(cycle=cycle, template_id=template_id)
+        rows = list(
+            group.filter(eligible=True)
+            .annotate(s=EFFECTIVE_SCORE)
+            .exclude(s=None)
+            .values_list("pk", "staff__employee_no", "s")
+        )
+        places = {pk: place for place, pk in enumerate(scoring.order_for_rank(rows), start=1)}
+        changed = [
+            Appraisal(pk=pk, calibrated_rank=places.get(pk))
+            for pk, before in group.values_list("pk", "calibrated_rank")
+            if places.get(pk) != before
+        ]
+        Appraisal.objects.bulk_update(changed, ["calibrated_rank"], batch_size=1000)
 
 
 def appeal_deadline(cycle) -> datetime.date | None:

@@ -1,10 +1,11 @@
 """Reads, built once and reused by views, admin, exports and tasks."""
 
-from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from performance.common.formatting import normalized
+from performance.common.money import round_half_up
 from performance.common.windows import window_bounds
 from performance.org.models import Staff
 from performance.org.selectors import visible_staff
@@ -12,12 +13,36 @@ from performance.records.models import Order, Ticket
 from performance.sla.models import Complaint
 
 from . import hooks, rules
-from .models import Appraisal, AppraisalCycle, Indicator, IndicatorResult, KciRating, MetricValue
+from .models import Appraisal, AppraisalCycle, CycleState, Indicator, IndicatorResult, KciRating, MetricValue
+
+# A member's effective result: what HR calibrated where it did, else what the close computed.
+# Every page, dashboard, export of people-facing figures and the commission grade modifier
+# read these three expressions (through ``with_effective``), never the raw columns.
+EFFECTIVE_SCORE = Coalesce("override_score", "final_score")
+EFFECTIVE_GRADE = Coalesce(NullIf("override_grade", Value("")), "grade")
+EFFECTIVE_RANK = Coalesce("calibrated_rank", "rank")
+
+
+def with_effective(qs):
+    """``qs`` (appraisals) with ``effective_score``, ``effective_grade`` and ``effective_rank``."""
+    return qs.annotate(effective_score=EFFECTIVE_SCORE, effective_grade=EFFECTIVE_GRADE, effective_rank=EFFECTIVE_RANK)
+
+
+def effective_grades(*, cycle) -> dict[int, str]:
+    """staff id → effective grade of every appraisal of the cycle (the commission grade modifier reads it)."""
+    return dict(Appraisal.objects.filter(cycle=cycle).values_list("staff_id").annotate(g=EFFECTIVE_GRADE))
+
+
+def template_grades(template) -> list[str]:
+    """The grade codes a template gives, in its order, and "not_rated": the choices of a calibrated grade."""
+    out = [grade for _bound, grade in template.grades if grade]
+    return [*dict.fromkeys(out), "not_rated"]
 
 
 def appraisal_list(*, cycle=None, viewer=None):
-    """Appraisals with their member, team, template and cycle; of one cycle, or those ``viewer`` may see."""
-    qs = Appraisal.objects.select_related("staff__team", "template", "cycle")
+    """Appraisals with their member, team, template, cycle and effective result; of one cycle, or those
+    ``viewer`` may see."""
+    qs = with_effective(Appraisal.objects.select_related("staff__team", "template", "cycle"))
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
     if viewer is not None:
@@ -92,28 +117,34 @@ def kci_items(*, cycle: AppraisalCycle) -> dict[str, list[Indicator]]:
     return out
 
 
-def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, str]]:
-    """(member, item code) pairs still without a manager rating (among ``staff`` if given)."""
+def kci_missing(*, cycle: AppraisalCycle, staff=None) -> list[tuple[Staff, Indicator]]:
+    """(member, item) pairs still without a manager rating (among ``staff`` if given)."""
     return kci_missing_page(cycle=cycle, staff=staff, limit=None)[0]
 
 
 def kci_missing_page(*, cycle: AppraisalCycle, staff=None, limit: int | None = 100) -> tuple[list, int]:
-    """The first ``limit`` (member, item code) pairs without a rating, and how many there are.
+    """The first ``limit`` (member, item) pairs without a rating, and how many there are.
 
+    Nothing is missing in a finalized cycle (nothing can be rated any more); once a cycle is
+    closed, only the members it appraised can miss a rating (not those who joined later).
     Pairs are worked out from ids; member instances (with team and manager) are made only for
     the pairs shown, not for the thousands of members a company-wide page counts.
     """
+    if cycle.state == CycleState.FINALIZED:
+        return [], 0
     items = kci_items(cycle=cycle)
     if not items:
         return [], 0
     members = Staff.objects.filter(role__in=items.keys(), active=True)
+    if cycle.state in (CycleState.REVIEW, CycleState.CLOSING, CycleState.FAILED) and cycle.closed_at is not None:
+        members = members.filter(appraisals__cycle=cycle)
     ratings = KciRating.objects.filter(cycle=cycle)
     if staff is not None:
         members = members.filter(pk__in=staff.values("pk"))
         ratings = ratings.filter(staff__in=staff.values("pk"))
     rated = set(ratings.values_list("staff_id", "indicator"))
     pairs = [
-        (pk, item.code)
+        (pk, item)
         for pk, role in members.values_list("pk", "role")
         for item in items[role]
         if (pk, item.code) not in rated
@@ -121,8 +152,8 @@ def kci_missing_page(*, cycle: AppraisalCycle, staff=None, limit: int | None = 1
     shown = pairs if limit is None else pairs[:limit]
     if not shown:
         return [], len(pairs)
-    by_pk = Staff.objects.select_related("team", "manager").in_bulk({pk for pk, _code in shown})
-    return [(by_pk[pk], code) for pk, code in shown], len(pairs)
+    by_pk = Staff.objects.select_related("team", "manager").in_bulk({pk for pk, _item in shown})
+    return [(by_pk[pk], item) for pk, item in shown], len(pairs)
 
 
 def results_table(*, cycle: AppraisalCycle):
@@ -146,11 +177,16 @@ def results_table(*, cycle: AppraisalCycle):
         "calibrated_grade",
         "team",
         "tickets_handled",
+        "effective_score",
+        "effective_grade",
+        "effective_rank",
     ]
     for key in indicator_cols:
         header += [f"{key}.value", f"{key}.score"]
     qs = appraisal_with_breakdown(
-        Appraisal.objects.filter(cycle=cycle).select_related("staff__team", "template").order_by("staff__employee_no")
+        with_effective(Appraisal.objects.filter(cycle=cycle))
+        .select_related("staff__team", "template")
+        .order_by("staff__employee_no")
     )
 
     def rows():
@@ -168,6 +204,9 @@ def results_table(*, cycle: AppraisalCycle):
                 a.override_grade,
                 a.staff.team.name,
                 a.tickets_handled,
+                None if a.effective_score is None else round_half_up(a.effective_score, 2),  # SQLite drops places
+                a.effective_grade,
+                a.effective_rank,
             ]
             for key in indicator_cols:
                 i = by_key.get(key)

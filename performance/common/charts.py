@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from .formatting import number_text
+
 PALETTE = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2"]  # also .swatch-N in app.css
 
 
@@ -18,11 +20,12 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
         return ""
     pad, n = 36, len(labels)
     step = (width - 2 * pad) / max(1, n - 1)
+    first = pad if n > 1 else width / 2  # one cycle: its points in the middle, each with its value
 
     def xy(i, v):
-        return pad + i * step, height - pad - float(v) / top * (height - 2 * pad)
+        return first + i * step, height - pad - float(v) / top * (height - 2 * pad)
 
-    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>']
+    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="svg-chart"><title>{escape(title)}</title>']
     for g in (0, 50, 100):
         _x, y = xy(0, g)
         parts.append(
@@ -41,6 +44,10 @@ def line_chart(series: dict[str, list[tuple[str, Decimal | None]]], title: str, 
             parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         for x, y in coords:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
+        if n == 1 and coords and k == 0:  # one cycle: the first series' value beside its dot
+            value = next(v for v in values.values() if v is not None)
+            x, y = coords[0]
+            parts.append(f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" class="axis">{escape(number_text(value, 2))}</text>')
     parts.append("</svg>")
     legend = "".join(
         f'<span class="legend"><i class="swatch-{k % len(PALETTE)}"></i>{escape(name)}</span>'  # no inline style (CSP)
@@ -54,7 +61,7 @@ def bar_chart(bars: list[tuple[str, int]], title: str, width=560, bar_h=22):
         return ""
     top = max(v for _l, v in bars) or 1
     height = bar_h * len(bars) + 10
-    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>']
+    parts = [f'<svg role="img" viewBox="0 0 {width} {height}" class="svg-chart"><title>{escape(title)}</title>']
     for i, (label, value) in enumerate(bars):
         y = 5 + i * bar_h
         w = (width - 200) * value / top

@@ -23,7 +23,8 @@ class LockedWindows:
                 errors.add(
                     number,
                     column,
-                    _("falls in cycle %(name)s, which is locked (finalized or paid out)") % {"name": name},
+                    _("falls in cycle %(name)s, which is locked (finalized or paid out): %(v)s")
+                    % {"v": value.isoformat(), "name": name},
                 )
                 return
 

@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from performance.common.money import MONEY_FIELD, round_money
@@ -159,4 +161,22 @@ def parse_str(max_length):
         return s
 
     parse.sql = Sql("str", max_length=max_length)
+    return parse
+
+
+def parse_url(max_length):
+    """A link to the record in its source system: http(s) only, so a page can link to it safely."""
+    check = URLValidator(schemes=["http", "https"])
+
+    def parse(v):
+        s = text(v)
+        if len(s) > max_length:
+            raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
+        try:
+            check(s)
+        except ValidationError:
+            raise ValueError(_("%(v)r is not an http(s) link") % {"v": s}) from None
+        return s
+
+    parse.sql = Sql("url", max_length=max_length)  # the set-based path takes empty cells; links go row by row
     return parse

@@ -38,6 +38,7 @@ from performance.qa.models import (  # noqa: F401
 from performance.records.models import (  # noqa: F401
     Channel,
     Order,
+    ProductCategory,
     Ticket,
     TicketKind,
 )

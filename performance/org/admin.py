@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from performance.common.admin import HistoryAdmin, ImportDoor
+from performance.common.admin import ActionForm, HistoryAdmin, ImportDoor
 
 from . import services
 from .models import Staff, Team
@@ -23,7 +23,7 @@ class TeamAdmin(HistoryAdmin):
         return obj.n
 
 
-class MoveTeamForm(admin.helpers.ActionForm):
+class MoveTeamForm(ActionForm):
     team = forms.ModelChoiceField(Team.objects.all(), required=False, label=_("team"))
 
 

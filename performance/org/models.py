@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     SALES = "sales", _("Sales")
     OPERATOR = "operator", _("Content operator")
     MANAGER = "manager", _("Manager")
+    INSPECTOR = "inspector", _("QA inspector")
 
 
 class Team(models.Model):

@@ -14,6 +14,7 @@ from .selectors import employee_ids
 
 STAFF_FIELDS = ["name", "email", "team", "role", "hired_on", "active"]
 ROLE_GROUPS = {Role.MANAGER: "Manager"}  # groups that follow a member's role: added with it, removed without it
+JOIN_GROUPS = {Role.INSPECTOR: "QA"}  # groups a member of the role joins (others may hold them too: never removed)
 
 
 def logins_follow(*, members) -> None:
@@ -88,7 +89,7 @@ def staff_upsert_many(*, members: list[dict], actor=None, reason=None) -> int:
     email, team (a name; a new name creates the team), role, manager (an employee_no in the
     database or among ``members``, or None), hired_on and active. A new member gets a login
     named by their employee_no, without a usable password, in the Staff group (and Manager for
-    managers). Returns how many members were new.
+    managers, QA for inspectors). Returns how many members were new.
     """
     numbers = [m["employee_no"] for m in members]
     teams = {t.name: t for t in Team.objects.all()}
@@ -150,4 +151,13 @@ def staff_upsert_many(*, members: list[dict], actor=None, reason=None) -> int:
             ignore_conflicts=True,
         )
     logins_follow(members=list(stored.values()))
+    joins = {g.name: g.pk for g in Group.objects.filter(name__in=set(JOIN_GROUPS.values()))}
+    User.groups.through.objects.bulk_create(
+        [
+            User.groups.through(user_id=s.user_id, group_id=joins[JOIN_GROUPS[s.role]])
+            for s in stored.values()
+            if s.user_id and JOIN_GROUPS.get(s.role) in joins
+        ],
+        ignore_conflicts=True,
+    )
     return len(to_create)

@@ -26,12 +26,14 @@ class Scorecard(models.Model):
 
 
 class ScorecardItem(models.Model):
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="items")
+    scorecard = models.ForeignKey(
+        Scorecard, verbose_name=_("scorecard"), on_delete=models.CASCADE, related_name="items"
+    )
     code = models.SlugField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=200)
     weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4)
     critical = models.BooleanField(_("critical"), default=False, help_text=_("failing it fails the inspection"))
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         verbose_name = _("scorecard item")
@@ -51,8 +53,8 @@ class InspectionStatus(models.TextChoices):
 
 
 class Inspection(models.Model):
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="inspection")
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT)
+    ticket = models.OneToOneField(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="inspection")
+    scorecard = models.ForeignKey(Scorecard, verbose_name=_("scorecard"), on_delete=models.PROTECT)
     inspector = models.ForeignKey(
         Staff,
         verbose_name=_("inspector"),
@@ -93,26 +95,31 @@ class Inspection(models.Model):
         indexes = [models.Index(fields=["window_start"]), models.Index(fields=["status", "inspector"])]
 
     def __str__(self):
-        return f"QA {self.ticket}"
+        return _("Inspection of %(ticket)s") % {"ticket": self.ticket}
 
 
 class InspectionScore(models.Model):
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="scores")
-    item = models.ForeignKey(ScorecardItem, on_delete=models.PROTECT)
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="scores"
+    )
+    item = models.ForeignKey(ScorecardItem, verbose_name=_("rubric item"), on_delete=models.PROTECT)
     score = models.DecimalField(
         _("score"), max_digits=6, decimal_places=2, null=True, blank=True, help_text=_("empty = not applicable")
     )
-    review = models.BooleanField(default=False)
+    review = models.BooleanField(_("second review"), default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["inspection", "item", "review"], name="inspection_item_unique")]
+
+    def __str__(self):
+        return f"{self.inspection} · {self.item}"
 
 
 class CalibrationRound(models.Model):
     """Tickets every inspector scores blind, to see who is strict and who is lenient."""
 
     name = models.CharField(_("name"), max_length=100)
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT)
+    scorecard = models.ForeignKey(Scorecard, verbose_name=_("scorecard"), on_delete=models.PROTECT)
     tickets = models.ManyToManyField(Ticket, verbose_name=_("tickets"), related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     open = models.BooleanField(_("open for scoring"), default=True)
@@ -127,13 +134,18 @@ class CalibrationRound(models.Model):
 
 
 class CalibrationScore(models.Model):
-    round = models.ForeignKey(CalibrationRound, on_delete=models.CASCADE, related_name="scores")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
-    inspector = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(ScorecardItem, on_delete=models.CASCADE, related_name="+")
-    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    round = models.ForeignKey(
+        CalibrationRound, verbose_name=_("calibration round"), on_delete=models.CASCADE, related_name="scores"
+    )
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+")
+    inspector = models.ForeignKey(Staff, verbose_name=_("inspector"), on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ScorecardItem, verbose_name=_("rubric item"), on_delete=models.CASCADE, related_name="+")
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["round", "ticket", "inspector", "item"], name="calibration_score_unique")
         ]
+
+    def __str__(self):
+        return f"{self.round} · {self.ticket} · {self.inspector} · {self.item}"

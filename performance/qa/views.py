@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from performance.common.authority import door
+from performance.common.formatting import score_display
 from performance.common.numbers import bounded_decimal
 from performance.org.access import my_staff
 
@@ -62,10 +63,19 @@ def qa_queue(request):
     elif request.method == "POST" and inspection is not None and str(inspection.pk) == request.POST.get("inspection"):
         try:
             scores = {item.pk: _item_score(request, item) for item in inspection.scorecard.items.all()}
-            services.inspection_submit(
+            done = services.inspection_submit(
                 inspection=inspection, scores=scores, root_cause=request.POST.get("root_cause", ""), actor=request.user
             )
-            messages.success(request, _("Inspection of %(t)s saved.") % {"t": inspection.ticket.external_id})
+            done.refresh_from_db()
+            messages.success(
+                request,
+                (
+                    _("Inspection of %(t)s saved: %(score)s, passed.")
+                    if done.passed
+                    else _("Inspection of %(t)s saved: %(score)s, failed.")
+                )
+                % {"t": inspection.ticket.external_id, "score": score_display(done.score)},
+            )
             return redirect("qa-queue")
         except ValidationError as exc:
             errors = exc.messages

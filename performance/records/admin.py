@@ -1,10 +1,20 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from performance.common.admin import BigTableAdmin, ImportDoor
+from performance.common.admin import BigTableAdmin, ImportDoor, ModelAdmin
+from performance.common.formatting import money_display
 
 from .keys import sample_key
-from .models import Order, Ticket
+from .models import Order, ProductCategory, Ticket
+
+
+@admin.register(ProductCategory)
+class ProductCategoryAdmin(ModelAdmin):
+    """The names people read for the product category codes of orders and commission plans."""
+
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
 
 
 class RatingFilter(admin.SimpleListFilter):
@@ -32,9 +42,16 @@ class TicketAdmin(ImportDoor, BigTableAdmin):
         "first_response_at",
         "resolved_at",
         "rating",
+        "subject",
+    ]
+    list_filter = [
+        ("created_at", admin.DateFieldListFilter),
+        "channel",
+        "kind",
+        "staff__team",
+        RatingFilter,
         "reopened",
     ]
-    list_filter = [("created_at", admin.DateFieldListFilter), "channel", "kind", "staff__team", RatingFilter]
     search_fields = ["=external_id", "=staff__employee_no", "=customer_id"]
     list_select_related = ["staff"]
     raw_id_fields = ["staff"]
@@ -52,10 +69,10 @@ class OrderAdmin(ImportDoor, BigTableAdmin):
         "external_id",
         "staff",
         "customer_id",
-        "product_category",
-        "amount",
+        "category",
+        "amount_shown",
         "paid_at",
-        "refunded_amount",
+        "refunded_shown",
         "is_renewal",
     ]
     list_filter = [("paid_at", admin.DateFieldListFilter), "product_category", "is_renewal", "staff__team"]
@@ -63,3 +80,19 @@ class OrderAdmin(ImportDoor, BigTableAdmin):
     list_select_related = ["staff"]
     raw_id_fields = ["staff", "ticket"]
     ordering = ["-paid_at"]
+
+    def get_queryset(self, request):
+        names = ProductCategory.objects.filter(code=OuterRef("product_category")).values("name")[:1]
+        return super().get_queryset(request).annotate(category_name=Subquery(names))
+
+    @admin.display(description=_("product category"), ordering="product_category")
+    def category(self, obj):
+        return obj.category_name or obj.product_category
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, obj):
+        return money_display(obj.amount)
+
+    @admin.display(description=_("refunded amount"), ordering="refunded_amount")
+    def refunded_shown(self, obj):
+        return money_display(obj.refunded_amount) if obj.refunded_amount else "—"

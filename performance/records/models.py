@@ -50,6 +50,14 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+    subject = models.CharField(_("subject"), max_length=200, blank=True, db_default="")
+    url = models.URLField(
+        _("conversation link"),
+        max_length=500,
+        blank=True,
+        db_default="",
+        help_text=_("the ticket in the source system"),
+    )
     # records.keys.sample_key(external_id): written with the ticket, read by the QA draw
     qa_key = models.BigIntegerField(_("QA sampling key"), null=True, blank=True, editable=False)
 
@@ -90,6 +98,21 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.external_id
+
+
+class ProductCategory(models.Model):
+    """The words a person reads for a product category code (orders and plans keep the code)."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
 
 
 class Order(models.Model):

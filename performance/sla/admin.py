@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from performance.common.admin import BigTableAdmin, HistoryAdmin, ImportDoor, ModelAdmin, TabularInline
 
-from .breach import any_breached_q, breached
+from .breach import any_breached_q
 from .models import BusinessCalendar, CalendarDay, Complaint, ComplaintPause, SlaPolicy, WorkingPeriod
+from .selectors import with_breaches
 from .services import complaints_recompute_due
 
 
@@ -16,7 +18,7 @@ class ComplaintQueue(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("open", _("Open")),
+            ("open", pgettext_lazy("complaint queue", "Open")),
             ("at_risk", _("At risk (due within an hour)")),
             ("breached", _("Breached")),
             ("closed", _("Closed")),
@@ -76,12 +78,12 @@ class ComplaintAdmin(ImportDoor, BigTableAdmin):
     inlines = [ComplaintPauseInline]
     ordering = ["-received_at"]
 
-    @admin.display(description=_("breached"), boolean=True)
+    def get_queryset(self, request):
+        return with_breaches(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("SLA breached"), boolean=True, ordering="breached")
     def breach(self, obj):
-        now = timezone.now()
-        return breached(obj.first_response_at, obj.first_response_due, now) or breached(
-            obj.resolved_at, obj.resolution_due, now
-        )
+        return obj.breached
 
     @admin.display(description=_("closed loop"), boolean=True)
     def closed_loop(self, obj):

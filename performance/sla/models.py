@@ -39,7 +39,9 @@ class BusinessCalendar(models.Model):
 class WorkingPeriod(models.Model):
     """One stretch of working time on a weekday (0 = Monday); a lunch break is two periods."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="periods")
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="periods"
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
@@ -58,11 +60,16 @@ class WorkingPeriod(models.Model):
         ordering = ["weekday", "start"]
         constraints = [models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="period_start_before_end")]
 
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
 
 class CalendarDay(models.Model):
     """A holiday (not working) or a make-up working day (working, on Monday's hours)."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="days"
+    )
     date = models.DateField(_("date"))
     working = models.BooleanField(_("working day"), default=False)
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -73,13 +80,18 @@ class CalendarDay(models.Model):
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
 
+    def __str__(self):
+        return f"{self.date} {self.name}".strip()
+
 
 class SlaPolicy(models.Model):
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, unique=True)
     first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution target (minutes)"))
     clock = models.CharField(_("clock"), max_length=16, choices=SlaClock.choices)
-    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT)
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True, on_delete=models.PROTECT
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -146,7 +158,9 @@ class Complaint(models.Model):
 class ComplaintPause(models.Model):
     """Time spent waiting on the customer: it does not count against the SLA."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="pauses")
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="pauses"
+    )
     start = models.DateTimeField(_("paused from"))
     end = models.DateTimeField(_("paused until"), null=True, blank=True, help_text=_("empty while still waiting"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -160,3 +174,6 @@ class ComplaintPause(models.Model):
                 condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="pause_end_after_start"
             )
         ]
+
+    def __str__(self):
+        return f"{self.complaint} · {self.start:%Y-%m-%d %H:%M}"

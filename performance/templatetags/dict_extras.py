@@ -1,7 +1,6 @@
 from django import template
-from django.utils.translation import gettext_lazy as _
 
-from performance.common.formatting import decimal_text, fixed_text
+from performance.common.formatting import decimal_text, fixed_text, grade_label
 
 register = template.Library()
 
@@ -11,20 +10,7 @@ def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 
 
-GRADE_LABELS = {
-    "excellent": _("Excellent"),
-    "good": _("Good"),
-    "needs_improvement": _("Needs improvement"),
-    "not_rated": _("Not rated"),
-}
-
-
-@register.filter
-def grade_label(code):
-    """A template's grade codes are data; the usual ones read as words in the user's language."""
-    return GRADE_LABELS.get(code, code or "—")
-
-
+register.filter("grade_label", grade_label)
 register.filter("plain_number", decimal_text)  # a rate or factor without trailing zeros: 0.10000000 → 0.1
 
 

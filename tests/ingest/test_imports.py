@@ -65,7 +65,10 @@ def test_tickets_import_and_reimport_updates_without_duplicating(tmp_path):
             "row 3, column external_id: duplicate of row 2 in this file",
         ),
         ("T1,E001,support,chat,,,,,,,", "row 2, column created_at: required value missing"),
-        ("T1,E001,support,chat,,2026-01-05 10:00,2026-01-05 09:00,,,,", "row 2, column first_response_at: is before"),
+        (
+            "T1,E001,support,chat,,2026-01-05 10:00,2026-01-05 09:00,,,,",
+            "row 2, column first_response_at: is before created_at (2026-01-05T09:00:00+08:00 < 2026-01-05T10:00:00+08:00)",
+        ),
     ],
 )
 def test_a_bad_ticket_file_names_row_and_column_and_writes_nothing(tmp_path, body, message):
@@ -161,7 +164,7 @@ def test_orders_refuse_negative_amounts_unknown_tickets_and_refunds_over_amount(
         run("orders", path)
     text = str(exc.value)
     assert "row 2, column amount: an amount cannot be negative" in text
-    assert "row 4, column refunded_amount: is more than the amount" in text
+    assert "row 4, column refunded_amount: is more than the amount (20.00 > 10.00)" in text
     assert not Order.objects.exists()
 
 

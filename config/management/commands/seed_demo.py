@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import CommandError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from commission.definitions import plan_load
 from performance.appraisal.definitions import template_load
@@ -26,11 +26,11 @@ from performance.common.documents import read_definition
 from performance.common.money import round_half_up, round_money
 from performance.management.base import ProductCommand, iso_date
 from performance.org.models import Role, Staff, Team
-from performance.qa.models import Inspection
+from performance.qa.models import Inspection, Scorecard
 from performance.qa.sampling import qa_sample
 from performance.qa.services import inspection_submit
 from performance.records.keys import sample_key
-from performance.records.models import Order, Ticket
+from performance.records.models import Order, ProductCategory, Ticket
 from performance.sla.models import Complaint
 from performance.sla.services import DueTimes
 
@@ -54,6 +54,13 @@ CATEGORIES = [
 PRESETS = Path(settings.BASE_DIR) / "performance" / "appraisal" / "presets"
 PLANS = Path(settings.BASE_DIR) / "commission" / "presets"
 DEMO_LOGINS = ("hr", "finance", "manager", "qa", "agent", "sales")
+WORDS = Path(settings.BASE_DIR) / "config" / "demo"
+
+
+def demo_words(language: str) -> dict:
+    """The demo's business words for a language (config/demo/<language>.yaml), or none."""
+    path = WORDS / f"{language}.yaml"
+    return read_definition(path) if path.exists() else {}
 
 
 class Command(ProductCommand):
@@ -72,6 +79,13 @@ class Command(ProductCommand):
         parser.add_argument(
             "--sales-orders-per-day", type=float, help="mean orders a seller closes a day (default 1.4)"
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=None,
+            help="language of the business data: template, indicator, KCI item, rubric, plan and category "
+            "names (default: LANGUAGE_CODE)",
+        )
 
     def handle(
         self, staff, days, seed, anchor=None, tickets_per_day=12.0, no_close=False, skip_if_present=False, **options
@@ -83,6 +97,14 @@ class Command(ProductCommand):
             raise CommandError("--staff must be at least 12 (every role and team needs someone)")
         if Staff.objects.exists():
             raise CommandError("the database already has staff; seed_demo fills an empty database")
+        language = (options.get("language") or settings.LANGUAGE_CODE).lower()
+        if language not in dict(settings.LANGUAGES):
+            raise CommandError(f"--language {language}: not one of {', '.join(dict(settings.LANGUAGES))}")
+        self.words = demo_words(language)
+        with translation.override(language):  # statement lines and other stored text in that language
+            self._seed(staff, days, seed, anchor, tickets_per_day, no_close, options)
+
+    def _seed(self, staff, days, seed, anchor, tickets_per_day, no_close, options):
         self.rng = random.Random(seed)
         self.sales_per_day = options.get("sales_orders_per_day")
         self.tz = ZoneInfo(settings.TIME_ZONE)
@@ -92,9 +114,11 @@ class Command(ProductCommand):
         self.end = self.anchor + datetime.timedelta(days=14)
         with transaction.atomic():
             for path in sorted(PRESETS.glob("*.yaml")):
-                template_load(data=read_definition(path))
+                template_load(data=self._template_words(read_definition(path)))
             for path in sorted(PLANS.glob("*.yaml")):
-                plan_load(data=read_definition(path))
+                data = read_definition(path)
+                plan_load(data={**data, "name": self.words.get("plans", {}).get(data["code"], data["name"])})
+            self._business_words()
             members = self._people(staff)
             self._tickets(members, tickets_per_day)
             self._orders(members)
@@ -113,6 +137,38 @@ class Command(ProductCommand):
             )
         )
         self.stdout.write(f"demo logins (password {DEMO_PASSWORD}): {', '.join(DEMO_LOGINS)}")
+
+    # --- business words in the demo's language ------------------------------------------------
+
+    def _template_words(self, data: dict) -> dict:
+        words = self.words.get("templates", {}).get(data["code"])
+        if not words:
+            return data
+        names = words.get("indicators", {})
+        sections = [
+            {
+                **section,
+                "indicators": [{**i, "name": names.get(i["code"], i.get("name", ""))} for i in section["indicators"]],
+            }
+            for section in data["sections"]
+        ]
+        return {**data, "name": words.get("name", data["name"]), "sections": sections}
+
+    def _business_words(self):
+        """Product category names, and the default QA rubric's names, in the demo's language."""
+        ProductCategory.objects.bulk_create(
+            ProductCategory(code=code, name=name) for code, name in self.words.get("categories", {}).items()
+        )
+        rubric = self.words.get("rubric")
+        if rubric:
+            card = Scorecard.objects.filter(code="default").order_by("-version").first()
+            if card is not None:
+                card.name = rubric.get("name", card.name)
+                card.save(update_fields=["name"])
+                for item in card.items.all():
+                    if item.code in rubric.get("items", {}):
+                        item.name = rubric["items"][item.code]
+                        item.save(update_fields=["name"])
 
     # --- people ------------------------------------------------------------------------------
 
@@ -162,7 +218,7 @@ class Command(ProductCommand):
                 members.append(make(team, role, manager, username=username))
         for k in range(2):
             members.append(
-                make(qa_team, Role.AGENT, director, username="qa" if k == 0 else None, group_names=("Staff", "QA"))
+                make(qa_team, Role.INSPECTOR, director, username="qa" if k == 0 else None, group_names=("Staff", "QA"))
             )
             members[-1].is_inspector = True
         for username, group in (("hr", "HR"), ("finance", "Finance")):

@@ -56,9 +56,19 @@ def import_complaints(header, rows, *, actor=None, reason=None) -> Imported:
             handler = resolve_employee(staff, number, "handler", r["handler"], errors)
             for col in ("first_response_at", "resolved_at", "confirmed_at"):
                 if r[col] is not None and r[col] < r["received_at"]:
-                    errors.add(number, col, _("is before received_at"))
+                    errors.add(
+                        number,
+                        col,
+                        _("is before received_at (%(v)s < %(r)s)")
+                        % {"v": r[col].isoformat(), "r": r["received_at"].isoformat()},
+                    )
             if r["confirmed_at"] is not None and r["resolved_at"] is None:
-                errors.add(number, "confirmed_at", _("a confirmation needs resolved_at"))
+                errors.add(
+                    number,
+                    "confirmed_at",
+                    _("a confirmation needs resolved_at (complaint %(id)s, confirmed %(v)s)")
+                    % {"id": r["external_id"], "v": r["confirmed_at"].isoformat()},
+                )
             locked.check(number, "received_at", r["received_at"], errors)
             if errors.total:
                 continue

@@ -66,11 +66,21 @@ def import_orders(header, rows, *, actor=None, reason=None) -> Imported:
                 continue
             sid = resolve_employee(staff, number, "employee_no", r["employee_no"], errors)
             if r["refunded_amount"] > r["amount"]:
-                errors.add(number, "refunded_amount", _("is more than the amount"))
+                errors.add(
+                    number,
+                    "refunded_amount",
+                    _("is more than the amount (%(v)s > %(a)s)") % {"v": r["refunded_amount"], "a": r["amount"]},
+                )
             if r["refunded_amount"] > 0 and r["refunded_at"] is None:
-                errors.add(number, "refunded_at", _("required when refunded_amount is above 0"))
+                errors.add(
+                    number,
+                    "refunded_at",
+                    _("required when refunded_amount is above 0 (it is %(v)s)") % {"v": r["refunded_amount"]},
+                )
             if r["paid_at"] is None and r["refunded_amount"] > 0:
-                errors.add(number, "paid_at", _("an unpaid order cannot be refunded"))
+                errors.add(
+                    number, "paid_at", _("an unpaid order cannot be refunded (order %(id)s)") % {"id": r["external_id"]}
+                )
             if errors.total or sid is None:
                 continue
             stage.write(

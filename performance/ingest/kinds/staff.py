@@ -35,7 +35,10 @@ def import_staff(header, rows, *, actor=None, reason=None) -> Imported:
             continue
         if r["employee_no"] in seen:
             errors.add(
-                number, "employee_no", _("duplicate of row %(first)s in this file") % {"first": seen[r["employee_no"]]}
+                number,
+                "employee_no",
+                _("duplicate of row %(first)s in this file (%(v)s)")
+                % {"v": r["employee_no"], "first": seen[r["employee_no"]]},
             )
         seen[r["employee_no"]] = number
         if r["email"]:
@@ -49,7 +52,7 @@ def import_staff(header, rows, *, actor=None, reason=None) -> Imported:
         if r["manager"] and r["manager"] not in known and r["manager"] not in seen:
             errors.add(number, "manager", _("unknown employee_no %(v)r") % {"v": r["manager"]})
         if r["manager"] == r["employee_no"]:
-            errors.add(number, "manager", _("a member cannot manage themself"))
+            errors.add(number, "manager", _("a member cannot manage themself (%(v)s)") % {"v": r["employee_no"]})
     errors.raise_if_any()
     created = staff_upsert_many(members=[r for _n, r in parsed], actor=actor, reason=reason)
     return Imported(rows=len(parsed), created=created)

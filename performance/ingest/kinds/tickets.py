@@ -9,7 +9,15 @@ from performance.records.models import Channel, Ticket, TicketKind
 
 from .. import bulk
 from ..locks import LockedWindows
-from ..parsers import parse_bool, parse_choice, parse_datetime, parse_decimal_places, parse_int, parse_str
+from ..parsers import (
+    parse_bool,
+    parse_choice,
+    parse_datetime,
+    parse_decimal_places,
+    parse_int,
+    parse_str,
+    parse_url,
+)
 from ..schema import Column, ErrorLog, Schema
 from ..staging import Staging
 from .base import Imported, register, resolve_employee
@@ -26,6 +34,8 @@ SCHEMA = Schema(
     Column("resolved_at", parse_datetime),
     Column("reopened", parse_bool, default=False),
     Column("rating", parse_int(1, 5)),
+    Column("subject", parse_str(200), default=""),
+    Column("url", parse_url(500), default=""),
 )
 FIELDS = [
     "external_id",
@@ -39,6 +49,8 @@ FIELDS = [
     "resolved_at",
     "reopened",
     "rating",
+    "subject",
+    "url",
 ]
 
 
@@ -83,7 +95,12 @@ def import_tickets(header, rows, *, actor=None, reason=None) -> Imported:
             sid = resolve_employee(staff, number, "employee_no", r["employee_no"], errors)
             for col in ("first_response_at", "resolved_at"):
                 if r[col] is not None and r[col] < r["created_at"]:
-                    errors.add(number, col, _("is before created_at"))
+                    errors.add(
+                        number,
+                        col,
+                        _("is before created_at (%(v)s < %(c)s)")
+                        % {"v": r[col].isoformat(), "c": r["created_at"].isoformat()},
+                    )
             locked.check(number, "created_at", r["created_at"], errors)
             if errors.total or sid is None:
                 continue
@@ -101,6 +118,8 @@ def import_tickets(header, rows, *, actor=None, reason=None) -> Imported:
                     r["resolved_at"],
                     r["reopened"],
                     r["rating"],
+                    r["subject"],
+                    r["url"],
                 ],
             )
         stage.finish_writes()

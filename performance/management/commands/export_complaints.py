@@ -3,8 +3,7 @@ from django.utils.translation import gettext as _
 
 from performance.common.exporting import choose_format, write_table
 from performance.management.base import ProductCommand, iso_date
-from performance.sla.breach import breached
-from performance.sla.selectors import complaints_between
+from performance.sla.selectors import complaints_between, with_breaches
 
 
 class Command(ProductCommand):
@@ -41,8 +40,8 @@ class Command(ProductCommand):
                 c.received_at,
                 c.first_response_due,
                 c.resolution_due,
-                breached(c.first_response_at, c.first_response_due, now),
-                breached(c.resolved_at, c.resolution_due, now),
+                c.first_response_breached,
+                c.resolution_breached,
                 c.confirmed_at is not None,
                 c.staff.employee_no if c.staff else "",
                 c.handler.employee_no if c.handler else "",
@@ -51,7 +50,7 @@ class Command(ProductCommand):
                 c.resolved_at,
                 c.confirmed_at,
             ]
-            for c in complaints_between(start=start, end=end)
+            for c in with_breaches(complaints_between(start=start, end=end), now=now)
             .select_related("staff", "handler")
             .iterator(chunk_size=2000)
         )
