@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -12,3 +13,9 @@ class ConfigConfig(AppConfig):
         from . import policy
 
         policy.install()
+
+
+class LoginThrottlingConfig(AxesConfig):
+    """django-axes under a name HR reads (its own app has none, so the admin showed "Axes")."""
+
+    verbose_name = _("Login throttling")

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "import_export",
-    "axes",
+    "config.apps.LoginThrottlingConfig",  # django-axes, named for people
     "csp",
     "simple_history",
     "performance",
