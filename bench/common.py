@@ -28,8 +28,11 @@ def setup(url: str | None = None):
     import django
 
     django.setup()
+    import logging
+
     from django.core.management import call_command
 
+    logging.getLogger("axes").setLevel(logging.WARNING)  # the benches log in many times: no line each
     call_command("migrate", verbosity=0)
     return url
 

@@ -6,9 +6,11 @@ concurrent clients: requests/s, p50/p95/p99 latency and errors for each, side by
 
     .venv/bin/python bench/load_bench.py [--clients 20] [--seconds 60] [--staff 2000] [--workers 4]
 
-Each client is a different login (staff, sales, manager, QA, HR, finance, an admin) taking
-the pages in turn; sessions are created in the database, so the login page (and its
-throttling) is not part of the load.
+Every client takes the pages of every login (staff, sales, manager, QA, HR, finance, an
+admin) in turn, each with that login's session, starting at a different page; one client
+alone takes the same mix. Sessions are created in the database, so the login page (and its
+throttling) is not part of the load; a page that fails or sends to the login page counts as
+an error, and the run stops if any does before the load starts.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -28,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, line, setup  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/appraisal_load"
+# The server's settings, which this process takes too: sessions it writes are signed with the key
+SERVER_SETTINGS = {"DEBUG": "false", "SECRET_KEY": "bench-only-0123456789-not-secret-0123456789-abcdefghij"}
 
 
 def seed(staff: int) -> None:
@@ -57,7 +62,7 @@ def sessions() -> dict[str, str]:
         user = User.objects.get(username=username)
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[BACKEND_SESSION_KEY] = "config.auth.LoginBackend"  # the backend a password login records
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         cookies[username] = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
@@ -90,9 +95,8 @@ def start_gunicorn(url: str, port: int, workers: int, static_root: str) -> subpr
             sys.exit(f"port {port} is in use (an earlier server?): stop it or pass --port")
     env = {
         **os.environ,
+        **SERVER_SETTINGS,
         "DATABASE_URL": url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-0123456789-not-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "STATIC_ROOT": static_root,
@@ -117,27 +121,30 @@ def start_gunicorn(url: str, port: int, workers: int, static_root: str) -> subpr
 
 
 def load(port: int, cookies: dict, mix: dict, clients: int, seconds: float) -> dict:
-    """``clients`` threads, each a login taking its pages in turn until time is up."""
-    logins = list(mix)
-    latencies, errors, lock = [], [], threading.Lock()
+    """``clients`` threads taking every page of the mix in turn (each with its login's session),
+    starting at different pages, until time is up: one client alone and many take the same mix."""
+    pairs = [(login, url) for login, urls in mix.items() for url in urls]
+    latencies, by_page, errors, lock = [], {}, [], threading.Lock()
     stop = time.monotonic() + seconds
 
     def client(i: int):
-        login = logins[i % len(logins)]
-        urls, n = mix[login], i
+        n = i
         while time.monotonic() < stop:
-            url = urls[n % len(urls)]
+            login, url = pairs[n % len(pairs)]
             n += 1
             request = urllib.request.Request(f"http://127.0.0.1:{port}{url}", headers={"Cookie": cookies[login]})
             begin, failure = time.perf_counter(), None
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
                     response.read()
+                    if "login" in urllib.parse.urlsplit(response.geturl()).path:  # the session did not hold
+                        failure = f"redirected to {response.geturl()}"
             except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:  # HTTPError: a status ≠ 2xx
                 failure = exc
             elapsed = time.perf_counter() - begin
             with lock:
                 latencies.append(elapsed)
+                by_page.setdefault(url, []).append(elapsed)
                 if failure is not None:
                     errors.append((url, failure))
 
@@ -161,6 +168,7 @@ def load(port: int, cookies: dict, mix: dict, clients: int, seconds: float) -> d
         "p99": pct(99),
         "errors": len(errors),
         "examples": errors[:3],
+        "pages": {url: statistics.median(times) * 1000 for url, times in by_page.items()},
     }
 
 
@@ -174,6 +182,9 @@ def report(label: str, r: dict) -> None:
     line("  errors", r["errors"])
     for example in r["examples"]:
         print(f"    e.g. {example}")
+    print("  median by page")
+    for url, ms in sorted(r["pages"].items(), key=lambda item: -item[1]):
+        line(f"    {url[:60]}", ms, "ms")
 
 
 def main():
@@ -186,6 +197,7 @@ def main():
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     os.environ.setdefault("BENCH_DATABASE_URL", DEFAULT_URL)
+    os.environ.update(SERVER_SETTINGS)
     url = setup()
     seed(args.staff)
     cookies, mix = sessions(), pages()
@@ -201,7 +213,9 @@ def main():
                 f"load through gunicorn -w {args.workers} on {os.cpu_count()} cores, {args.staff:,} staff; "
                 f"{sum(len(v) for v in mix.values())} pages for {len(mix)} logins"
             )
-            load(args.port, cookies, mix, 1, 3)  # warm every worker's caches
+            warm = load(args.port, cookies, mix, 1, 3)  # warm every worker's caches
+            if warm["errors"]:  # a page that fails or sends to the login page would time the wrong thing
+                sys.exit(f"pages fail before the load: {warm['examples']}")
             alone = load(args.port, cookies, mix, 1, args.alone_seconds)
             report("one client alone", alone)
             busy = load(args.port, cookies, mix, args.clients, args.seconds)
