@@ -52,6 +52,29 @@ def test_changelist_query_count_is_pinned_at_two_sizes(admin_client, model, rows
     assert response.status_code == 200
 
 
+def test_a_changelist_builds_its_headers_once_and_every_row_still_carries_their_labels(admin_client, monkeypatch):
+    # given unfold's header builder, counted, behind the project's build-once shim (common/admin.py)
+    from django.utils.html import escape
+    from unfold.templatetags import unfold_list
+
+    from performance.common.admin import _headers_once
+
+    build, built = unfold_list.result_headers.__wrapped__, []
+
+    def counted(cl):
+        built.append(cl)
+        return build(cl)
+
+    monkeypatch.setattr(unfold_list, "result_headers", _headers_once(counted))
+    populate(5)
+    # when the complaints list of 5 rows is drawn
+    page = admin_client.get("/admin/performance/complaint/").content.decode()
+    # then the headers were built once, not once per row, and each row's cells carry every column's label
+    assert len(built) == 1
+    labels = [str(h["text"]) for h in build(built[0]) if str(h["text"]).strip() and "<" not in str(h["text"])]
+    assert labels and all(page.count(f'data-label="{escape(label)}"') == 5 for label in labels)
+
+
 @pytest.mark.parametrize(("size", "month"), [(3, 1), (30, 2)])
 def test_payout_changelist_with_totals_has_a_pinned_query_count(admin_client, size, month):
     plan_load(data=PLAN)
