@@ -92,7 +92,12 @@ class Inspection(models.Model):
     class Meta:
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
-        indexes = [models.Index(fields=["window_start"]), models.Index(fields=["status", "inspector"])]
+        indexes = [
+            models.Index(fields=["window_start"]),
+            models.Index(fields=["status", "inspector"]),
+            # the queue's order: the next ticket is the first entry that passes, not a sort of all pending
+            models.Index(fields=["status", "sampled_at", "id"], name="inspection_queue_order"),
+        ]
 
     def __str__(self):
         return _("Inspection of %(ticket)s") % {"ticket": self.ticket}

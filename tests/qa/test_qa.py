@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from performance.models import CalibrationRound, Inspection, Scorecard, Ticket
 from performance.qa.sampling import qa_hash, qa_sample, sample_size
-from performance.qa.selectors import calibration_drift, calibration_pending
+from performance.qa.selectors import calibration_drift, calibration_pending, inspection_queue
 from performance.qa.services import calibration_score, inspection_dispute, inspection_submit
 from tests.factories import StaffFactory, TicketFactory, UserFactory, local
 
@@ -98,6 +98,21 @@ def test_inspectors_are_assigned_round_robin_never_to_their_own_tickets():
     with pytest.raises(ValidationError, match="own tickets"):
         own = Inspection.objects.filter(ticket__staff=inspectors[0]).first()
         inspection_submit(inspection=own, scores={}, actor=inspectors[0].user)
+
+
+def test_the_queue_never_offers_an_inspector_their_own_ticket_even_unassigned_and_goes_oldest_first():
+    # given an inspector who also handles tickets, and the sample's inspections left unassigned
+    me = StaffFactory(employee_no="Q0", user=UserFactory(username="q0", groups=["QA"]))
+    tickets_for(me, 40, "Q0-")
+    tickets_for(StaffFactory(employee_no="X"), 40, "X-")
+    qa_sample(**WEEK)
+    Inspection.objects.update(inspector=None)
+    # when the inspector's queue is read
+    queue = list(inspection_queue(inspector=me))
+    # then none of their own tickets is in it, every other pending one is, oldest sample first
+    assert queue and all(i.ticket.staff_id != me.pk for i in queue)
+    assert {i.pk for i in queue} == set(Inspection.objects.exclude(ticket__staff=me).values_list("pk", flat=True))
+    assert [(i.sampled_at, i.pk) for i in queue] == sorted((i.sampled_at, i.pk) for i in queue)
 
 
 def test_scoring_with_not_applicable_items_critical_failure_and_disputes():
