@@ -170,6 +170,21 @@ def test_a_cycle_added_in_the_admin_gets_the_plans_and_checks_of_create_cycle(cl
     assert response.status_code == 200 and AppraisalCycle.objects.count() == 1
 
 
+def test_the_admin_add_form_refuses_two_plans_for_one_role_naming_both_and_writes_nothing(client, hr):
+    # given two active plans that both pay role "sales"
+    plan_load(data=PLAN)
+    plan_load(data={**PLAN, "code": "support-sales", "name": "Support sales", "roles": ["sales"]})
+    # when HR adds a cycle in the admin (it pins every active plan, as create_cycle does)
+    response = client.post(
+        "/admin/performance/appraisalcycle/add/",
+        {"name": "2026-03", "start": "2026-03-01", "end": "2026-04-01", "appeal_days": "7"},
+    )
+    # then the form says which plans and which role, and no cycle and no pinned plan is written
+    assert response.status_code == 200
+    assert "Plans cloud-sales and support-sales both pay role sales" in response.content.decode()
+    assert not AppraisalCycle.objects.exists() and not CyclePlan.objects.exists()
+
+
 def test_finance_sees_no_import_door_on_staff_and_cannot_edit_a_member(client, finance):
     member = StaffFactory(employee_no="A1")
     response = client.post(
