@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from performance.appraisal.models import AppraisalCycle
 from performance.common.failures import explain
 from performance.ingest.schema import ImportFailed
 
@@ -45,6 +46,14 @@ def acting_login(username: str):
     if not user.is_active:
         raise CommandError(f"the login {username} is not active")
     return user
+
+
+def cycle_named(name: str):
+    """The cycle a command names: it must exist."""
+    cycle = AppraisalCycle.objects.filter(name=name).first()
+    if cycle is None:
+        raise CommandError(f"no cycle named {name}")
+    return cycle
 
 
 class ProductCommand(BaseCommand):

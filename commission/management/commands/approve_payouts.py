@@ -2,8 +2,7 @@ from django.core.management.base import CommandError
 
 from commission.models import Payout
 from commission.workflow import payouts_approve
-from performance.management.base import ProductCommand, acting_login, clear_errors
-from performance.models import AppraisalCycle
+from performance.management.base import ProductCommand, acting_login, clear_errors, cycle_named
 
 
 class Command(ProductCommand):
@@ -19,9 +18,7 @@ class Command(ProductCommand):
 
     def handle(self, name, user, employees, **options):
         actor = acting_login(user)
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         payouts = Payout.objects.filter(cycle=cycle)
         if employees:
             payouts = payouts.filter(staff__employee_no__in=employees)

@@ -4,8 +4,7 @@ from commission.payroll import write_payouts
 from commission.selectors import payout_list
 from commission.workflow import payroll_export
 from performance.common.exporting import choose_format
-from performance.management.base import ProductCommand, acting_login, clear_errors
-from performance.models import AppraisalCycle
+from performance.management.base import ProductCommand, acting_login, clear_errors, cycle_named
 
 
 class Command(ProductCommand):
@@ -23,9 +22,7 @@ class Command(ProductCommand):
         parser.add_argument("--user", help="with --for-payroll (required there): the login that exports")
 
     def handle(self, name, output, format=None, for_payroll=False, user=None, **options):
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         fmt = choose_format(output, format)
         if not for_payroll:
             n = write_payouts(output, payout_list(cycle=cycle), fmt)

@@ -1,9 +1,6 @@
-from django.core.management.base import CommandError
-
 from commission.models import Payout, PayoutStatus
 from commission.workflow import payouts_mark_paid
-from performance.management.base import ProductCommand, acting_login, clear_errors
-from performance.models import AppraisalCycle
+from performance.management.base import ProductCommand, acting_login, clear_errors, cycle_named
 
 
 class Command(ProductCommand):
@@ -15,9 +12,7 @@ class Command(ProductCommand):
 
     def handle(self, name, user, **options):
         actor = acting_login(user)
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         payouts = list(Payout.objects.filter(cycle=cycle, status=PayoutStatus.EXPORTED))
         with clear_errors():
             n = payouts_mark_paid(payouts=payouts, actor=actor)

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from performance.appraisal import runs
-from performance.appraisal.models import AppraisalCycle, CycleState
+from performance.appraisal.models import CycleState
 from performance.appraisal.services import cycle_close
-from performance.management.base import ProductCommand, acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors, cycle_named
 
 
 class Command(ProductCommand):
@@ -22,9 +22,7 @@ class Command(ProductCommand):
         parser.add_argument("--user", help="the login recorded as the one who closed it")
 
     def handle(self, name, wait=False, timeout=3600, retry=False, user=None, **options):
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         actor = acting_login(user) if user else None
         try:
             with clear_errors():

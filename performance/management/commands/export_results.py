@@ -1,10 +1,8 @@
-from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-from performance.appraisal.models import AppraisalCycle
 from performance.appraisal.selectors import results_table
 from performance.common.exporting import choose_format, write_table
-from performance.management.base import ProductCommand
+from performance.management.base import ProductCommand, cycle_named
 
 
 class Command(ProductCommand):
@@ -16,9 +14,7 @@ class Command(ProductCommand):
         parser.add_argument("--format", choices=["csv", "xlsx"])
 
     def handle(self, name, output, format=None, **options):
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         header, rows = results_table(cycle=cycle)
         n = write_table(output, header, rows, choose_format(output, format), sheet=_("Results"))
         self.stdout.write(f"wrote {n} results to {output}")

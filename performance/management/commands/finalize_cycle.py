@@ -1,8 +1,5 @@
-from django.core.management.base import CommandError
-
-from performance.appraisal.models import AppraisalCycle
 from performance.appraisal.services import cycle_finalize
-from performance.management.base import ProductCommand, acting_login, clear_errors
+from performance.management.base import ProductCommand, acting_login, clear_errors, cycle_named
 
 
 class Command(ProductCommand):
@@ -14,9 +11,7 @@ class Command(ProductCommand):
 
     def handle(self, name, user, **options):
         actor = acting_login(user)
-        cycle = AppraisalCycle.objects.filter(name=name).first()
-        if cycle is None:
-            raise CommandError(f"no cycle named {name}")
+        cycle = cycle_named(name)
         with clear_errors():
             cycle = cycle_finalize(cycle=cycle, actor=actor)
         self.stdout.write(f"cycle {name} finalized: its data, scores and ratings are locked")
