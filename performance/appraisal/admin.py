@@ -401,10 +401,31 @@ class AppraisalCycleAdmin(HistoryAdmin):
         )
 
 
-class IndicatorResultInline(TabularInline):
-    model = IndicatorResult
+class ResultInline(TabularInline):
+    """A closed appraisal's result rows, read only: weight, score and share of the final score."""
+
     extra = 0
     can_delete = False
+    hide_title = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("weight"))
+    def weight_shown(self, obj):
+        return f"{number_text(obj.weight)}%"
+
+    @admin.display(description=_("score"))
+    def score_shown(self, obj):
+        return score_display(obj.score)
+
+    @admin.display(description=_("share of final"))
+    def share(self, obj):
+        return "—" if obj.effective_weight is None else percent_text(obj.effective_weight)
+
+
+class IndicatorResultInline(ResultInline):
+    model = IndicatorResult
     fields = [
         "section_shown",
         "name_shown",
@@ -416,18 +437,10 @@ class IndicatorResultInline(TabularInline):
         "contribution_shown",
     ]
     readonly_fields = fields
-    hide_title = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("section"))
     def section_shown(self, obj):
         return obj.section.upper()
-
-    @admin.display(description=_("weight"))
-    def weight_shown(self, obj):
-        return f"{number_text(obj.weight)}%"
 
     @admin.display(description=_("contribution"))
     def contribution_shown(self, obj):
@@ -446,37 +459,11 @@ class IndicatorResultInline(TabularInline):
     def rule_shown(self, obj):
         return rules.describe(obj.rule, obj.params)
 
-    @admin.display(description=_("score"))
-    def score_shown(self, obj):
-        return score_display(obj.score)
 
-    @admin.display(description=_("share of final"))
-    def share(self, obj):
-        return "—" if obj.effective_weight is None else percent_text(obj.effective_weight)
-
-
-class SectionResultInline(TabularInline):
+class SectionResultInline(ResultInline):
     model = SectionResult
-    extra = 0
-    can_delete = False
     fields = ["kind", "weight_shown", "share", "score_shown"]
     readonly_fields = fields
-    hide_title = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("weight"))
-    def weight_shown(self, obj):
-        return f"{number_text(obj.weight)}%"
-
-    @admin.display(description=_("score"))
-    def score_shown(self, obj):
-        return score_display(obj.score)
-
-    @admin.display(description=_("share of final"))
-    def share(self, obj):
-        return "—" if obj.effective_weight is None else percent_text(obj.effective_weight)
 
 
 class EffectiveGradeFilter(admin.SimpleListFilter):
